@@ -1,0 +1,122 @@
+"""create_app(): routers, error handlers, middleware, and the lifespan that owns shared state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from . import __version__
+from .analytics.router import router as analytics_router
+from .auth import TokenVerifier
+from .campaigns.router import router as campaigns_router
+from .config import API_PREFIX, Settings, get_settings
+from .db import create_engine, make_sessionmaker
+from .discovery.router import router as discovery_router
+from .emails.router import router as emails_router
+from .emails.templates_router import router as templates_router
+from .errors import install_error_handlers
+from .leads.router import router as leads_router
+from .logs import configure_logging
+from .middleware import BodySizeLimit, RequestContext
+from .outreach.router import router as outreach_router
+from .replies.router import router as replies_router
+from .suppression.router import router as suppression_router
+from .worker import WorkerContext, run_forever
+
+log = structlog.get_logger(__name__)
+
+ERROR_RESPONSES: dict[int | str, dict[str, str]] = {
+    401: {"description": "Not authenticated"},
+    404: {"description": "Resource not found"},
+    422: {"description": "Validation error"},
+    500: {"description": "An internal error occurred"},
+}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    embedded_worker: bool = False,
+) -> FastAPI:
+    """Build the application. Pass `engine` to share one (tests); otherwise it owns its own."""
+    settings = settings or get_settings()
+    settings.check_startable()
+    owns_engine = engine is None
+    engine = engine or create_engine(settings.resolved_database_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None
+        if embedded_worker:
+            ctx = WorkerContext(settings=settings, sessionmaker=app.state.sessionmaker)
+            task = asyncio.create_task(run_forever(ctx, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            if owns_engine:
+                await engine.dispose()
+
+    app = FastAPI(
+        title="Backlink Outreach API",
+        version=__version__,
+        lifespan=lifespan,
+        description="Self-hostable link-building outreach: campaigns, discovery, "
+        "email writing, policy-gated sending, replies and analytics.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.verifier = TokenVerifier(settings)
+
+    install_error_handlers(app)
+    for router in (
+        campaigns_router,
+        leads_router,
+        discovery_router,
+        emails_router,
+        templates_router,
+        outreach_router,
+        replies_router,
+        suppression_router,
+        analytics_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+
+    @app.get("/health", tags=["operations"])
+    async def health(request: Request) -> JSONResponse:
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not healthy"
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    # Added last = outermost: the size limit sees the raw stream before anything reads it.
+    app.add_middleware(RequestContext)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for `uvicorn --factory`: the server process reads its settings itself."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings, embedded_worker=os.environ.get("BO_EMBEDDED_WORKER", "1") == "1")

@@ -1,0 +1,210 @@
+"""Clerk session-token verification and the workspace rule.
+
+Our own verifier rather than Clerk's SDK: that one accepts tokens without `exp` and never checks
+`iss`. Only RS256 is accepted; every failure is the same 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+import structlog
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import Request
+
+from .config import Settings
+from .errors import NotAuthenticated, NotFound
+
+log = structlog.get_logger(__name__)
+
+ALGORITHMS = ["RS256"]
+LEEWAY_SECONDS = 5
+DEV_ISSUER = "backlink-outreach-dev"
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    org_id: str | None = None
+
+    @property
+    def workspace_id(self) -> str:
+        """The current workspace: the active organisation, else the personal one."""
+        return self.org_id or self.user_id
+
+    @property
+    def workspaces(self) -> frozenset[str]:
+        return frozenset(w for w in (self.user_id, self.org_id) if w)
+
+    def require_workspace(self, workspace_id: str | None) -> str:
+        """The workspace to act in; any workspace the caller cannot use is a 404."""
+        if workspace_id is None:
+            return self.workspace_id
+        if workspace_id not in self.workspaces:
+            raise NotFound()
+        return workspace_id
+
+
+class JWKSCache:
+    """Keys from a JWKS URL, refetched when a token names a `kid` we do not know."""
+
+    def __init__(self, url: str, timeout: float, min_refetch_seconds: float) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.min_refetch_seconds = min_refetch_seconds
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def key_for(self, kid: str | None) -> Any:
+        key = self._lookup(kid)
+        if key is not None:
+            return key
+        async with self._lock:
+            key = self._lookup(kid)
+            # A flood of tokens with made-up kids must not turn into a flood of fetches.
+            if key is None and time.monotonic() - self._fetched_at >= self.min_refetch_seconds:
+                await asyncio.to_thread(self._refresh)
+                key = self._lookup(kid)
+        if key is None:
+            raise NotAuthenticated()
+        return key
+
+    def _lookup(self, kid: str | None) -> Any:
+        if kid is None and len(self._keys) == 1:
+            return next(iter(self._keys.values()))
+        return self._keys.get(kid) if kid is not None else None
+
+    def _refresh(self) -> None:
+        self._fetched_at = time.monotonic()
+        try:
+            response = httpx.get(self.url, timeout=self.timeout, trust_env=False)
+            response.raise_for_status()
+            jwks = jwt.PyJWKSet.from_dict(response.json())
+        except Exception as exc:  # noqa: BLE001 - any fetch problem means "cannot verify"
+            log.warning("jwks_fetch_failed", error_type=type(exc).__name__)
+            return
+        self._keys = {
+            k.key_id: k.key
+            for k in jwks.keys
+            if k.key_id and k.algorithm_name in (None, "RS256") and k.key_type == "RSA"
+        }
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.issuer = settings.clerk_issuer
+        self.authorized_parties = settings.authorized_parties
+        self._static_key: Any = None
+        self._jwks: JWKSCache | None = None
+        if settings.auth_mode == "dev":
+            self._static_key = load_or_create_dev_key(settings).public_key()
+            self.issuer = self.issuer or DEV_ISSUER
+        elif settings.clerk_jwt_key is not None:
+            pem = settings.clerk_jwt_key.get_secret_value().replace("\\n", "\n").encode()
+            self._static_key = serialization.load_pem_public_key(pem)
+        if settings.clerk_jwks_url:
+            self._jwks = JWKSCache(
+                settings.clerk_jwks_url,
+                settings.jwks_timeout_seconds,
+                settings.jwks_min_refetch_seconds,
+            )
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise NotAuthenticated() from None
+        if header.get("alg") not in ALGORITHMS:
+            raise NotAuthenticated()
+        kid = header.get("kid")
+        key = self._static_key
+        if self._jwks is not None and (key is None or kid is not None):
+            key = await self._jwks.key_for(kid if isinstance(kid, str) else None)
+        if key is None:
+            raise NotAuthenticated()
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                leeway=LEEWAY_SECONDS,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub"], "verify_aud": False},
+            )
+        except (jwt.PyJWTError, ValueError, TypeError):
+            raise NotAuthenticated() from None
+        return self._principal(claims)
+
+    def _principal(self, claims: dict[str, Any]) -> Principal:
+        if self.authorized_parties and claims.get("azp") not in self.authorized_parties:
+            raise NotAuthenticated()
+        iat = claims.get("iat")
+        if not isinstance(iat, int | float) or iat > time.time() + LEEWAY_SECONDS:
+            raise NotAuthenticated()
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub.strip():
+            raise NotAuthenticated()
+        org = claims.get("org_id")
+        if org is None and isinstance(claims.get("o"), dict):
+            org = claims["o"].get("id")  # Clerk session token v2
+        if org is not None and (not isinstance(org, str) or not org.strip()):
+            raise NotAuthenticated()
+        return Principal(user_id=sub, org_id=org or None)
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated()
+    return token.strip()
+
+
+async def current_principal(request: Request) -> Principal:
+    """FastAPI dependency: the verified caller."""
+    verifier: TokenVerifier = request.app.state.verifier
+    principal = await verifier.verify(bearer_token(request))
+    structlog.contextvars.bind_contextvars(user_id=principal.user_id)
+    return principal
+
+
+def load_or_create_dev_key(settings: Settings) -> rsa.RSAPrivateKey:
+    """The development key pair, made once in the data folder and trusted as if it were Clerk's."""
+    path = settings.dev_key_path
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(pem)
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return key
+
+
+def mint_dev_token(
+    settings: Settings, user_id: str, org_id: str | None = None, ttl_seconds: int = 7 * 24 * 3600
+) -> str:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": user_id,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl_seconds,
+        "iss": settings.clerk_issuer or DEV_ISSUER,
+    }
+    if org_id:
+        claims["org_id"] = org_id
+    return jwt.encode(claims, load_or_create_dev_key(settings), algorithm="RS256")

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from ..leads.schemas import LeadOut
+from ..models.campaigns import DEFAULT_FOLLOW_UP_DAYS
+from ..validation import Description, Name
+
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class CampaignCreate(BaseModel):
+    name: Name
+    description: Description | None = None
+    keywords: list[Keyword] = Field(default_factory=list, max_length=50)
+    follow_up_days: list[int] | None = Field(
+        default=None,
+        validate_default=True,
+        description="Days after the initial send for each follow-up: strictly increasing, "
+        "1..90, at most 5. Default [4, 9]; [] turns follow-ups off.",
+    )
+
+    @field_validator("keywords")
+    @classmethod
+    def _no_nul_keywords(cls, value: list[str]) -> list[str]:
+        if any("\x00" in k for k in value):
+            raise ValueError("must not contain NUL characters")
+        return list(dict.fromkeys(value))
+
+    @field_validator("follow_up_days")
+    @classmethod
+    def _increasing_days(cls, value: list[int] | None) -> list[int]:
+        if value is None:
+            return list(DEFAULT_FOLLOW_UP_DAYS)
+        if len(value) > 5:
+            raise ValueError("at most 5 follow-ups")
+        if any(d < 1 or d > 90 for d in value):
+            raise ValueError("each follow-up day must be between 1 and 90")
+        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+            raise ValueError("follow-up days must be strictly increasing")
+        return value
+
+
+class CampaignOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    workspace_id: str
+    name: str
+    description: str | None
+    keywords: list[str]
+    follow_up_days: list[int]
+    lead_count: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+
+class CampaignWithLeads(CampaignOut):
+    leads: list[LeadOut]

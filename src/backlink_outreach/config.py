@@ -1,0 +1,140 @@
+"""Settings read from the environment (and a `.env` file); names are fixed by API.md."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+API_PREFIX = "/api/v1/backlink-outreach"
+
+
+class ConfigError(Exception):
+    """A setting makes the service unable to start; the message is one line for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+
+    auth_mode: Literal["clerk", "dev"] = "clerk"
+    clerk_jwt_key: SecretStr | None = None
+    clerk_jwks_url: str | None = None
+    clerk_issuer: str | None = None
+    clerk_authorized_parties: str | None = None
+    jwks_timeout_seconds: float = 3.0
+    jwks_min_refetch_seconds: float = 1.0
+
+    max_body_bytes: int = 10 * 1024 * 1024
+    public_base_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    smtp_timeout_seconds: float = 15.0
+    mail_outbox_dir: Path | None = None
+    smtp_from_email: str = "outreach@localhost.localdomain"
+    smtp_from_name: str = "Backlink Outreach"
+    smtp_reply_to: str | None = None
+    unsubscribe_mailto: str | None = None
+    unsubscribe_secret: SecretStr | None = None
+    sender_postal_address: str | None = None
+    dkim_private_key: SecretStr | None = None
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_security: Literal["none", "starttls", "ssl"] = "ssl"
+    imap_folder: str = "INBOX"
+    poll_interval_seconds: int = 300
+
+    search_provider: str | None = None
+    searxng_url: str | None = None
+    brave_api_key: SecretStr | None = None
+    tavily_api_key: SecretStr | None = None
+    exa_api_key: SecretStr | None = None
+    serper_api_key: SecretStr | None = None
+    discovery_http_proxy: str | None = None
+    discovery_allow_private_networks: bool = False
+
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+
+    policy_sender_daily_cap: int = Field(default=50, ge=0)
+    policy_domain_daily_cap: int = Field(default=5, ge=0)
+    policy_workspace_daily_cap: int = Field(default=500, ge=0)
+    policy_duplicate_window_days: int = Field(default=30, ge=0)
+
+    worker_interval_seconds: float = 5.0
+
+    @field_validator(
+        "clerk_jwks_url",
+        "clerk_issuer",
+        "clerk_authorized_parties",
+        "smtp_host",
+        "imap_host",
+        "searxng_url",
+        "llm_base_url",
+        "discovery_http_proxy",
+        "search_provider",
+        "mail_outbox_dir",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `FOO=` in a .env file means "not configured", not "configured as empty".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return normalize_database_url(
+            self.database_url or f"sqlite:///{(self.data_dir / 'backlink-outreach.db').as_posix()}"
+        )
+
+    @property
+    def authorized_parties(self) -> list[str]:
+        raw = self.clerk_authorized_parties or ""
+        return [p.strip() for p in raw.split(",") if p.strip()]
+
+    @property
+    def dev_key_path(self) -> Path:
+        return self.data_dir / "dev-jwt-private-key.pem"
+
+    def check_startable(self) -> None:
+        """Raise ConfigError when the service must refuse to start."""
+        if self.auth_mode == "clerk" and not (self.clerk_jwt_key or self.clerk_jwks_url):
+            raise ConfigError(
+                "AUTH_MODE=clerk needs CLERK_JWT_KEY (PEM public key) or CLERK_JWKS_URL; "
+                "set one, or use AUTH_MODE=dev for local development."
+            )
+
+
+def normalize_database_url(url: str) -> str:
+    """Switch plain SQLAlchemy URLs to the async drivers we ship."""
+    for plain, asynchronous in (
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg2://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg://", "postgresql+asyncpg://"),
+    ):
+        if url.startswith(plain):
+            return asynchronous + url[len(plain) :]
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

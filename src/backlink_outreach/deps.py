@@ -1,0 +1,22 @@
+"""FastAPI dependency aliases shared by every router."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .auth import Principal, current_principal
+from .config import Settings
+from .db import get_session
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -1,0 +1,125 @@
+"""Registrable domains of URLs and addresses, and address normalisation (all offline)."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import tldextract
+from email_validator import EmailNotValidError, validate_email
+
+# The bundled suffix-list snapshot only: nothing may download at run time. The private section
+# makes alice.blogspot.com and bob.blogspot.com two sites.
+_extract = tldextract.TLDExtract(
+    suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+)
+
+
+class InvalidValue(ValueError):
+    """A value a user typed that we cannot accept; the message is shown to them."""
+
+
+@lru_cache(maxsize=65536)
+def registrable_domain(host: str) -> str:
+    """`www.Blog.Example.co.uk` -> `example.co.uk`; hosts without a public suffix keep their
+    full name less a leading `www.` (reserved TLDs, `localhost`, IP literals)."""
+    host = host.strip().rstrip(".").lower()
+    if host.startswith("[") and host.endswith("]"):
+        return host
+    if _is_ip(host):
+        return host
+    domain = _extract(host).top_domain_under_public_suffix
+    if domain:
+        return domain
+    return host[4:] if host.startswith("www.") and len(host) > 4 else host
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def normalize_website_url(raw: str) -> tuple[str, str]:
+    """Return (url, domain) for an http(s) URL with a host; raise InvalidValue otherwise."""
+    url = raw.strip()
+    if not url or any(ch in url for ch in "\r\n\t ") or len(url) > 2048:
+        raise InvalidValue("invalid URL")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        raise InvalidValue("invalid URL") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InvalidValue("invalid URL: only http and https are accepted")
+    if not host:
+        raise InvalidValue("invalid URL: no host")
+    try:
+        host_ascii = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        raise InvalidValue("invalid URL: bad host name") from None
+    if not _is_ip(host_ascii) and not all(_label_ok(label) for label in host_ascii.split(".")):
+        raise InvalidValue("invalid URL: bad host name")
+    return url, registrable_domain(host_ascii)
+
+
+def _label_ok(label: str) -> bool:
+    return 0 < len(label) <= 63 and all(ch.isalnum() or ch in "-_" for ch in label)
+
+
+def normalize_email(raw: str) -> str:
+    """Syntax check (no DNS) and lowercase. The domain is stored in its ASCII (IDNA) form.
+
+    Reserved names that tests and documentation use (`.test`, `.example`) are accepted;
+    `localhost` and `.local` are not deliverable recipients.
+    """
+    value = raw.strip()
+    if value.startswith("*@"):
+        raise InvalidValue("a wildcard is not an address")
+    try:
+        result = validate_email(
+            value,
+            check_deliverability=False,
+            allow_smtputf8=True,
+            globally_deliverable=False,
+            test_environment=True,
+        )
+    except EmailNotValidError as exc:
+        raise InvalidValue(f"invalid email address: {exc}") from None
+    domain = result.ascii_domain or result.domain
+    return f"{result.local_part}@{domain}".lower()
+
+
+def normalize_sender_email(raw: str) -> str:
+    """Sender addresses are checked for syntax only: self-hosters use `.local` or internal names."""
+    value = raw.strip()
+    local, at, domain = value.rpartition("@")
+    if not at or not domain:
+        raise InvalidValue("invalid email address")
+    try:
+        domain_ascii = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise InvalidValue("invalid email address: bad domain") from None
+    if not all(_label_ok(label) for label in domain_ascii.split(".")):
+        raise InvalidValue("invalid email address: bad domain")
+    # The local part is checked by the full validator against a stand-in domain.
+    normalized_local = normalize_email(f"{local}@example.com").rsplit("@", 1)[0]
+    return f"{normalized_local}@{domain_ascii}"
+
+
+def normalize_suppression_entry(raw: str) -> str:
+    """A plain address, or `*@domain` for every address at exactly that domain."""
+    value = raw.strip().lower()
+    if value.startswith("*@"):
+        domain = value[2:]
+        # Check the domain by validating a stand-in address at it.
+        return "*@" + normalize_email(f"x@{domain}").split("@", 1)[1]
+    return normalize_email(value)
+
+
+def email_domain(address: str) -> str:
+    return address.rsplit("@", 1)[-1].lower()

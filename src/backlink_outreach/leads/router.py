@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+
+from ..campaigns.service import get_campaign
+from ..deps import PrincipalDep, SessionDep
+from . import service
+from .schemas import (
+    MAX_BULK,
+    BulkAddResult,
+    BulkStatusResult,
+    BulkStatusUpdate,
+    LeadCreate,
+    LeadOut,
+    StatusUpdate,
+)
+
+router = APIRouter(tags=["leads"])
+
+BulkBody = Annotated[
+    list[Any],
+    Body(
+        max_length=MAX_BULK,
+        description=f"Lead objects (at most {MAX_BULK}); each is "
+        "validated on its own, so one bad entry does not fail the others.",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/LeadCreate"}},
+    ),
+]
+
+
+@router.post(
+    "/campaigns/{campaign_id}/leads",
+    status_code=201,
+    response_model=LeadOut,
+    responses={409: {"description": "A lead for this domain is already in the campaign"}},
+)
+async def add_lead(
+    campaign_id: str, data: LeadCreate, session: SessionDep, principal: PrincipalDep
+) -> LeadOut:
+    campaign = await get_campaign(session, principal, campaign_id)
+    return await service.add_lead(session, campaign, data)
+
+
+@router.post("/campaigns/{campaign_id}/leads/bulk", response_model=BulkAddResult)
+async def bulk_add_leads(
+    campaign_id: str, entries: BulkBody, session: SessionDep, principal: PrincipalDep
+) -> BulkAddResult:
+    campaign = await get_campaign(session, principal, campaign_id)
+    return await service.bulk_add(session, campaign, entries)
+
+
+@router.patch("/campaigns/{campaign_id}/leads/bulk-status", response_model=BulkStatusResult)
+async def bulk_update_status(
+    campaign_id: str, data: BulkStatusUpdate, session: SessionDep, principal: PrincipalDep
+) -> BulkStatusResult:
+    campaign = await get_campaign(session, principal, campaign_id)
+    return await service.bulk_set_status(session, campaign, data.lead_ids, data.status)
+
+
+@router.patch("/campaigns/{campaign_id}/leads/{lead_id}/status", response_model=LeadOut)
+async def update_status(
+    campaign_id: str, lead_id: str, data: StatusUpdate, session: SessionDep, principal: PrincipalDep
+) -> LeadOut:
+    campaign = await get_campaign(session, principal, campaign_id)
+    return await service.set_status(session, campaign, lead_id, data.status)

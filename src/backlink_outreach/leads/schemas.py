@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from ..domains import InvalidValue, normalize_website_url
+from ..validation import EmailAddress, Label, Name, Notes, Score, ShortText
+
+LeadStatus = Literal["discovered", "contacted", "replied", "placed", "bounced", "lost"]
+LeadId = Annotated[str, StringConstraints(max_length=64)]
+MAX_BULK = 10_000
+
+
+class LeadCreate(BaseModel):
+    # Unknown fields are ignored: leads are often pasted from discovery results or CSVs.
+    model_config = ConfigDict(extra="ignore")
+
+    website_url: str = Field(max_length=2048)
+    website_title: ShortText | None = None
+    contact_email: EmailAddress | None = None
+    contact_name: Name | None = None
+    notes: Notes | None = None
+    consent: bool = False
+    quality_score: Score | None = None
+    relevance_score: Score | None = None
+    guest_post_likelihood: Score | None = None
+    source: Label | None = None
+
+    @field_validator("contact_email", "contact_name", "website_title", "source", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("website_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        try:
+            url, _domain = normalize_website_url(value)
+        except InvalidValue as exc:
+            raise ValueError(str(exc)) from None
+        return url
+
+    @property
+    def domain(self) -> str:
+        return normalize_website_url(self.website_url)[1]
+
+
+class LeadOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    campaign_id: str
+    website_url: str
+    domain: str
+    website_title: str | None
+    contact_email: str | None
+    contact_name: str | None
+    notes: str | None
+    consent: bool
+    quality_score: float | None
+    relevance_score: float | None
+    guest_post_likelihood: float | None
+    source: str | None
+    status: LeadStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class BulkAddResult(BaseModel):
+    added: int
+    skipped: int
+    failed: list[str]
+
+
+class StatusUpdate(BaseModel):
+    status: LeadStatus
+
+
+class BulkStatusUpdate(BaseModel):
+    lead_ids: list[LeadId] = Field(max_length=MAX_BULK)
+    status: LeadStatus
+
+
+class BulkStatusResult(BaseModel):
+    updated: int
+    failed: list[str]

@@ -1,0 +1,140 @@
+"""Lead rules: one lead per registrable domain per campaign; bulk adds that never half-fail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db import insert_for, utcnow
+from ..errors import Conflict, NotFound
+from ..ids import new_id
+from ..models import Campaign, Lead
+from .schemas import BulkAddResult, BulkStatusResult, LeadCreate, LeadOut
+
+# Rows per INSERT statement: well under SQLite's 32,766 bound parameters with 17 columns.
+_INSERT_BATCH = 1000
+
+
+def _row(campaign: Campaign, data: LeadCreate, domain: str, now: Any) -> dict[str, Any]:
+    return {
+        "id": new_id("lead"),
+        "campaign_id": campaign.id,
+        "workspace_id": campaign.workspace_id,
+        "website_url": data.website_url,
+        "domain": domain,
+        "website_title": data.website_title,
+        "contact_email": data.contact_email,
+        "contact_name": data.contact_name,
+        "notes": data.notes,
+        "consent": data.consent,
+        "quality_score": data.quality_score,
+        "relevance_score": data.relevance_score,
+        "guest_post_likelihood": data.guest_post_likelihood,
+        "source": data.source,
+        "status": "discovered",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def _insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert rows, skipping any whose domain is already in the campaign (also one added by a
+    concurrent request a moment ago). Returns the ids actually inserted."""
+    inserted: set[str] = set()
+    for start in range(0, len(rows), _INSERT_BATCH):
+        stmt = (
+            insert_for(session, Lead)
+            .on_conflict_do_nothing(index_elements=["campaign_id", "domain"])
+            .returning(Lead.id)
+        )
+        result = await session.execute(stmt.values(rows[start : start + _INSERT_BATCH]))
+        inserted.update(result.scalars().all())
+    return inserted
+
+
+async def add_lead(session: AsyncSession, campaign: Campaign, data: LeadCreate) -> LeadOut:
+    domain = data.domain
+    row = _row(campaign, data, domain, utcnow())
+    if not await _insert_new(session, [row]):
+        raise Conflict(f"A lead for {domain} is already in this campaign.")
+    lead = await session.get_one(Lead, row["id"])
+    return LeadOut.model_validate(lead)
+
+
+def _error_text(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "entry"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"{field}: {msg}"
+
+
+async def bulk_add(session: AsyncSession, campaign: Campaign, entries: list[Any]) -> BulkAddResult:
+    """Valid entries are added even when others fail; `failed` strings start with the index."""
+    failed: list[str] = []
+    skipped = 0
+    existing = set(
+        (await session.scalars(select(Lead.domain).where(Lead.campaign_id == campaign.id))).all()
+    )
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            failed.append(f"{index}: entry: must be an object")
+            continue
+        try:
+            data = LeadCreate.model_validate(entry)
+        except ValidationError as exc:
+            failed.append(f"{index}: {_error_text(exc)}")
+            continue
+        domain = data.domain
+        if domain in existing:
+            skipped += 1
+            continue
+        existing.add(domain)
+        rows.append(_row(campaign, data, domain, now))
+    inserted = await _insert_new(session, rows) if rows else set()
+    skipped += len(rows) - len(inserted)
+    return BulkAddResult(added=len(inserted), skipped=skipped, failed=failed)
+
+
+async def get_lead(session: AsyncSession, campaign: Campaign, lead_id: str) -> Lead:
+    lead = (
+        await session.execute(
+            select(Lead).where(Lead.id == lead_id, Lead.campaign_id == campaign.id)
+        )
+    ).scalar_one_or_none()
+    if lead is None:
+        raise NotFound()
+    return lead
+
+
+async def set_status(
+    session: AsyncSession, campaign: Campaign, lead_id: str, status: str
+) -> LeadOut:
+    lead = await get_lead(session, campaign, lead_id)
+    lead.status = status
+    lead.updated_at = utcnow()
+    await session.flush()
+    return LeadOut.model_validate(lead)
+
+
+async def bulk_set_status(
+    session: AsyncSession, campaign: Campaign, lead_ids: list[str], status: str
+) -> BulkStatusResult:
+    """`updated` counts this campaign's leads named (also those already in that status)."""
+    wanted = list(dict.fromkeys(lead_ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), _INSERT_BATCH):
+        chunk = wanted[start : start + _INSERT_BATCH]
+        result = await session.execute(
+            update(Lead)
+            .where(Lead.campaign_id == campaign.id, Lead.id.in_(chunk))
+            .values(status=status, updated_at=utcnow())
+            .returning(Lead.id)
+        )
+        found.update(result.scalars().all())
+    failed = [lead_id for lead_id in wanted if lead_id not in found]
+    return BulkStatusResult(updated=len(found), failed=failed)

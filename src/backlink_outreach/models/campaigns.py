@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, UTCDateTime, utcnow
+
+LEAD_STATUSES = ("discovered", "contacted", "replied", "placed", "bounced", "lost")
+DEFAULT_FOLLOW_UP_DAYS = [4, 9]
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    follow_up_days: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_FOLLOW_UP_DAYS)
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "domain"),
+        Index("ix_leads_campaign_created", "campaign_id", "created_at", "id"),
+        Index("ix_leads_contact_email", "contact_email"),
+        Index("ix_leads_workspace_domain", "workspace_id", "domain"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    # Denormalised from the campaign so that reply matching and policy need no join.
+    workspace_id: Mapped[str] = mapped_column(String(255))
+    website_url: Mapped[str] = mapped_column(String(2048))
+    domain: Mapped[str] = mapped_column(String(255))
+    website_title: Mapped[str | None] = mapped_column(String(500))
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    quality_score: Mapped[float | None] = mapped_column(Float)
+    relevance_score: Mapped[float | None] = mapped_column(Float)
+    guest_post_likelihood: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="discovered")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {c.key: getattr(self, c.key) for c in self.__mapper__.column_attrs}

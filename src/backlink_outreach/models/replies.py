@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, UTCDateTime, utcnow
+
+
+class Reply(Base):
+    __tablename__ = "replies"
+    __table_args__ = (
+        Index("ix_replies_campaign_received", "campaign_id", "received_at", "id"),
+        Index("ix_replies_lead", "lead_id"),
+        Index("ix_replies_attempt", "attempt_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(255))
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    attempt_id: Mapped[str | None] = mapped_column(
+        ForeignKey("outreach_attempts.id", ondelete="SET NULL")
+    )
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    from_email: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(1000))
+    snippet: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    classification: Mapped[str] = mapped_column(String(30))
+    confidence: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    bounce_type: Mapped[str | None] = mapped_column(String(10))
+    bounce_status: Mapped[str | None] = mapped_column(String(20))
+    bounce_recipient: Mapped[str | None] = mapped_column(String(320))
+    return_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailboxState(Base):
+    """Where the poller got to in one folder of one mailbox, and who is polling it now."""
+
+    __tablename__ = "mailbox_states"
+
+    id: Mapped[str] = mapped_column(String(600), primary_key=True)  # host|user|folder
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class InboundMessage(Base):
+    """Every inbound message seen, by Message-ID (or a hash): a second poll never re-files it."""
+
+    __tablename__ = "inbound_messages"
+
+    message_key: Mapped[str] = mapped_column(String(998), primary_key=True)
+    mailbox_id: Mapped[str] = mapped_column(String(600))
+    uid: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))  # filed | ignored | failed
+    tries: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,75 @@
+"""Real server processes for tests that need several of them (multi-process caps, crashes)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+def start_server(
+    env: Mapping[str, str],
+    log_path: Path,
+    *,
+    worker: bool = False,
+    port: int | None = None,
+    timeout: float = 30.0,
+) -> ServerProcess:
+    """`backlink-outreach serve` in a child process; waits until /health answers."""
+    port = port or free_port()
+    full_env = {**os.environ, **env}
+    args = [sys.executable, "-m", "backlink_outreach", "serve", "--port", str(port)]
+    if not worker:
+        args.append("--no-worker")
+    log_file = log_path.open("wb")
+    process = subprocess.Popen(args, env=full_env, stdout=log_file, stderr=subprocess.STDOUT)
+    server = ServerProcess(process, port, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early: {log_path.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{server.base_url}/health", timeout=1.0).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
