@@ -12,13 +12,13 @@ import pkgutil
 import sys
 import time
 
-from bench.report import Figure, render
-
 import bench
+from bench.report import Figure, render
 
 
 def main(selected: list[str]) -> int:
-    names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_"))
+    modules = pkgutil.iter_modules(bench.__path__)
+    names = sorted(m.name for m in modules if m.name.startswith("bench_"))
     if selected:
         names = [n for n in names if n.removeprefix("bench_") in selected or n in selected]
     figures: list[Figure] = []

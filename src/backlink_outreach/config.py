@@ -67,10 +67,20 @@ class Settings(BaseSettings):
     serper_api_key: SecretStr | None = None
     discovery_http_proxy: str | None = None
     discovery_allow_private_networks: bool = False
+    # Crawler limits (issue 6): politeness and resource bounds for POST /discover/deep.
+    discovery_concurrency: int = Field(default=32, ge=1, le=256)
+    discovery_per_host_concurrency: int = Field(default=2, ge=1, le=16)
+    discovery_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    discovery_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    discovery_page_timeout_seconds: float = Field(default=20.0, gt=0)
+    discovery_max_page_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    discovery_search_timeout_seconds: float = Field(default=15.0, gt=0)
 
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
+    # Per attempt (the writer retries once); on expiry the offline writer answers instead.
+    llm_timeout_seconds: float = Field(default=20.0, gt=0)
 
     policy_sender_daily_cap: int = Field(default=50, ge=0)
     policy_domain_daily_cap: int = Field(default=5, ge=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -36,6 +37,8 @@ def registrable_domain(host: str) -> str:
 
 
 def _is_ip(host: str) -> bool:
+    if host[-1:].isalpha():  # fast path: no IP literal ends with a letter
+        return False
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -43,6 +46,7 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=65536)
 def normalize_website_url(raw: str) -> tuple[str, str]:
     """Return (url, domain) for an http(s) URL with a host; raise InvalidValue otherwise."""
     url = raw.strip()
@@ -62,13 +66,26 @@ def normalize_website_url(raw: str) -> tuple[str, str]:
         host_ascii = host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError:
         raise InvalidValue("invalid URL: bad host name") from None
-    if not _is_ip(host_ascii) and not all(_label_ok(label) for label in host_ascii.split(".")):
+    if not _is_ip(host_ascii) and not _HOST.match(host_ascii):
         raise InvalidValue("invalid URL: bad host name")
     return url, registrable_domain(host_ascii)
 
 
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\Z")
+# The common address shape, checked without email-validator's (slow) full Unicode path: an ASCII
+# dot-atom local part and a plain ASCII domain with an alphabetic TLD.
+_ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_SIMPLE_EMAIL = re.compile(
+    rf"(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?P<domain>(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+"
+    rf"(?P<tld>[a-z]{{2,63}}))\Z"
+)
+# email-validator refuses these; `test` stays allowed (we accept it, as with test_environment).
+_SPECIAL_USE = frozenset({"arpa", "invalid", "local", "localhost", "onion"})
+
+
 def _label_ok(label: str) -> bool:
-    return 0 < len(label) <= 63 and all(ch.isalnum() or ch in "-_" for ch in label)
+    return _HOST.match(label) is not None and "." not in label
 
 
 def normalize_email(raw: str) -> str:
@@ -80,6 +97,15 @@ def normalize_email(raw: str) -> str:
     value = raw.strip()
     if value.startswith("*@"):
         raise InvalidValue("a wildcard is not an address")
+    lowered = value.lower()
+    simple = _SIMPLE_EMAIL.match(lowered)
+    if (
+        simple
+        and len(simple["local"]) <= 64
+        and len(lowered) <= 254
+        and simple["tld"] not in _SPECIAL_USE
+    ):
+        return lowered
     try:
         result = validate_email(
             value,

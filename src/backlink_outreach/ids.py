@@ -29,5 +29,6 @@ def new_id(prefix: str) -> str:
     with _lock:
         _last_us = max(time.time_ns() // 1000, _last_us + 1)
         stamp = _last_us
-    suffix = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-    return f"{prefix}_{_base62(stamp, 10)}{suffix}"
+    # 47 random bits (62**8 > 2**47): collisions need the same microsecond and these bits.
+    noise = int.from_bytes(secrets.token_bytes(6)) >> 1
+    return f"{prefix}_{_base62(stamp, 10)}{_base62(noise, 8)}"

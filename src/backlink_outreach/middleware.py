@@ -9,6 +9,7 @@ import uuid
 
 import structlog
 from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import TOO_LARGE
@@ -20,8 +21,12 @@ LATENCY = Histogram("bo_http_request_seconds", "HTTP request latency", ["method"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """An HTTPException, so that FastAPI's body reader re-raises it instead of turning it into
+    "error parsing the body"; the error handler renders it as the 413 body."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail=TOO_LARGE)
 
 
 class BodySizeLimit:

@@ -53,3 +53,9 @@ Notes = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_no_
 Label = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_nul)
 ]
+Subject = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(_no_nul),
+    AfterValidator(_single_line),
+]

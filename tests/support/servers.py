@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -25,6 +26,12 @@ class ServerProcess:
     process: subprocess.Popen[bytes]
     port: int
     log_path: Path
+    log_file: IO[bytes] | None = None
+
+    def _close_log(self) -> None:
+        if self.log_file is not None:
+            self.log_file.close()
+            self.log_file = None
 
     @property
     def base_url(self) -> str:
@@ -38,10 +45,13 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._close_log()
 
     def kill(self) -> None:
+        """SIGKILL: no shutdown code runs (crash tests)."""
         self.process.kill()
         self.process.wait()
+        self._close_log()
 
 
 def start_server(
@@ -60,10 +70,11 @@ def start_server(
         args.append("--no-worker")
     log_file = log_path.open("wb")
     process = subprocess.Popen(args, env=full_env, stdout=log_file, stderr=subprocess.STDOUT)
-    server = ServerProcess(process, port, log_path)
+    server = ServerProcess(process, port, log_path, log_file)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            server._close_log()
             raise RuntimeError(f"server exited early: {log_path.read_text()[-2000:]}")
         try:
             if httpx.get(f"{server.base_url}/health", timeout=1.0).status_code == 200:

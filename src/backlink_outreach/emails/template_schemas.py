@@ -4,12 +4,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from ..validation import HeaderText, Label, LongText, Name
+from ..validation import Label, LongText, Name, Subject
 
 
 class TemplateCreate(BaseModel):
     name: Name
-    subject: HeaderText
+    subject: Subject
     body: LongText
     category: Label | None = None
 

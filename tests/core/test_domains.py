@@ -1,0 +1,98 @@
+"""Address and URL normalisation; the fast address path agrees with email-validator."""
+
+from __future__ import annotations
+
+import pytest
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backlink_outreach.domains import (
+    InvalidValue,
+    normalize_email,
+    normalize_sender_email,
+    normalize_suppression_entry,
+    registrable_domain,
+)
+
+
+def _reference(value: str) -> str | None:
+    try:
+        result = validate_email(
+            value.strip(),
+            check_deliverability=False,
+            allow_smtputf8=True,
+            globally_deliverable=False,
+            test_environment=True,
+        )
+    except EmailNotValidError:
+        return None
+    return f"{result.local_part}@{result.ascii_domain or result.domain}".lower()
+
+
+def _ours(value: str) -> str | None:
+    try:
+        return normalize_email(value)
+    except InvalidValue:
+        return None
+
+
+_chars = st.sampled_from(list("abcXYZ09.-_+@'!#é ") + ["\u00df", "\u200b"])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(_chars, min_size=1, max_size=24))
+def test_fast_path_agrees_with_email_validator(value: str) -> None:
+    assert _ours(value) == _reference(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a@b.co",
+        "a..b@c.com",
+        ".a@b.com",
+        "a@-b.com",
+        "a@b.c",
+        "A@B.COM",
+        "x@y.local",
+        "x@y.test",
+        "x@localhost",
+        "o'neil@x.ie",
+        "a@" + "b" * 64 + ".com",
+        "a" * 65 + "@b.com",
+        "a@b_c.com",
+        "josé@bücher.de",
+        "a@xn--bcher-kva.de",
+    ],
+)
+def test_edge_addresses_agree(value: str) -> None:
+    assert _ours(value) == _reference(value)
+
+
+def test_sender_addresses_accept_internal_domains() -> None:
+    assert normalize_sender_email("Out@Mail.LOCAL") == "out@mail.local"
+    with pytest.raises(InvalidValue):
+        normalize_sender_email("no at sign")
+
+
+def test_suppression_entries() -> None:
+    assert normalize_suppression_entry("*@Example.COM") == "*@example.com"
+    with pytest.raises(InvalidValue):
+        normalize_suppression_entry("*@")
+
+
+@pytest.mark.parametrize(
+    ("host", "domain"),
+    [
+        ("www.example.com", "example.com"),
+        ("a.b.example.co.uk", "example.co.uk"),
+        ("alice.blogspot.com", "alice.blogspot.com"),
+        ("www.site.example", "site.example"),
+        ("localhost", "localhost"),
+        ("10.0.0.1", "10.0.0.1"),
+        ("WWW.Example.COM.", "example.com"),
+    ],
+)
+def test_registrable_domain(host: str, domain: str) -> None:
+    assert registrable_domain(host) == domain
