@@ -1,0 +1,118 @@
+"""`backlink-outreach doctor`: what an operator should look at after a crash or an upgrade.
+
+Never changes anything. In particular, attempts left `sending` by a crash between the SMTP call
+and the second transaction are reported for a person to check in the mail server's logs; they are
+never re-sent automatically (the message may well have gone out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .config import Settings
+from .db import utcnow
+from .migrations import alembic_config
+from .models import FollowUp, OutreachAttempt
+
+STUCK_AFTER = timedelta(minutes=5)
+
+
+@dataclass
+class StuckAttempt:
+    id: str
+    campaign_id: str
+    recipient_email: str
+    message_id: str
+    created_at: str
+
+
+@dataclass
+class Report:
+    database_ok: bool = False
+    schema_current: bool = False
+    schema_revision: str | None = None
+    stuck_sending: list[StuckAttempt] = field(default_factory=list)
+    overdue_follow_ups: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return self.database_ok and self.schema_current and not self.stuck_sending
+
+
+def _configuration_warnings(settings: Settings) -> list[str]:
+    warnings = []
+    if not settings.smtp_host and not settings.mail_outbox_dir:
+        warnings.append("No way to send: set SMTP_HOST (or MAIL_OUTBOX_DIR for a dry run).")
+    elif not settings.smtp_host:
+        warnings.append(f"Mail is written to {settings.mail_outbox_dir}, not sent (no SMTP_HOST).")
+    if not settings.imap_host:
+        warnings.append("Replies are not polled: IMAP_HOST is not set.")
+    if settings.auth_mode == "dev":
+        warnings.append("AUTH_MODE=dev: tokens are signed by a local key, not by Clerk.")
+    if not settings.sender_postal_address:
+        warnings.append("SENDER_POSTAL_ADDRESS is not set (CAN-SPAM wants a postal address).")
+    return warnings
+
+
+async def examine(engine: AsyncEngine, settings: Settings) -> Report:
+    report = Report(warnings=_configuration_warnings(settings))
+    try:
+        async with engine.connect() as conn:
+            current = await conn.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+            report.database_ok = True
+            head = ScriptDirectory.from_config(
+                alembic_config(settings.resolved_database_url)
+            ).get_current_head()
+            report.schema_revision = current
+            report.schema_current = current == head
+            if not report.schema_current:
+                report.warnings.append(f"Schema at {current}, code expects {head}: run migrate.")
+                return report
+            now = utcnow()
+            rows = await conn.execute(
+                select(
+                    OutreachAttempt.id,
+                    OutreachAttempt.campaign_id,
+                    OutreachAttempt.recipient_email,
+                    OutreachAttempt.message_id,
+                    OutreachAttempt.created_at,
+                )
+                .where(
+                    OutreachAttempt.status == "sending",
+                    OutreachAttempt.created_at < now - STUCK_AFTER,
+                )
+                .order_by(OutreachAttempt.created_at)
+            )
+            report.stuck_sending = [
+                StuckAttempt(
+                    r.id, r.campaign_id, r.recipient_email, r.message_id, r.created_at.isoformat()
+                )
+                for r in rows
+            ]
+            report.overdue_follow_ups = int(
+                await conn.scalar(
+                    select(func.count())
+                    .select_from(FollowUp)
+                    .where(
+                        FollowUp.status == "scheduled", FollowUp.scheduled_for < now - STUCK_AFTER
+                    )
+                )
+                or 0
+            )
+    except Exception as exc:  # noqa: BLE001 - the report says what failed instead of crashing
+        report.warnings.append(f"Database check failed: {type(exc).__name__}")
+    if report.overdue_follow_ups:
+        report.warnings.append(
+            f"{report.overdue_follow_ups} follow-ups are overdue: is a worker "
+            "running (`serve` without --no-worker, or `worker`)?"
+        )
+    return report
