@@ -35,5 +35,8 @@ def template_values(
 
 
 def _site_of(url: str) -> str:
-    host = urlsplit(url).hostname or ""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:  # a malformed PUBLIC_BASE_URL must not break every send
+        return ""
     return "" if host in ("127.0.0.1", "localhost", "testserver") else host

@@ -7,6 +7,7 @@ template never reaches a recipient with a brace we did not mean.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,50 +33,69 @@ class _Field:
     name: str
 
 
+# One pass of a C-speed regex: a run of plain text, an escaped brace, `{field}`, or a brace on
+# its own (always an error). Alternatives are tried in order, so `{{` wins over `{field}`.
+_TOKEN = re.compile(r"([^{}]+)|\{\{|\}\}|\{([^{}]*)\}|([{}])")
+
+
 def _parse(text: str) -> list[str | _Field]:
     parts: list[str | _Field] = []
     literal: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "{":
-            if text.startswith("{{", i):
-                literal.append("{")
-                i += 2
-                continue
-            close = text.find("}", i + 1)
-            if close == -1:
-                raise TemplateSyntaxError("unclosed '{'", i)
-            name = text[i + 1 : close].strip()
+    for match in _TOKEN.finditer(text):
+        plain, field, lone = match.groups()
+        if plain is not None:
+            literal.append(plain)
+        elif field is not None:
+            name = field.strip()
             if not _NAME.match(name):
                 raise TemplateSyntaxError(
-                    f"'{{{text[i + 1 : close][:40]}}}' is not a placeholder name", i
+                    f"'{{{field[:40]}}}' is not a placeholder name", match.start()
                 )
             if literal:
                 parts.append("".join(literal))
                 literal = []
             parts.append(_Field(name))
-            i = close + 1
-        elif ch == "}":
-            if text.startswith("}}", i):
-                literal.append("}")
-                i += 2
-                continue
-            raise TemplateSyntaxError("single '}' (write '}}' for a literal brace)", i)
+        elif lone == "{":
+            at = match.start()
+            close = text.find("}", at + 1)
+            if close == -1:
+                raise TemplateSyntaxError("unclosed '{'", at)
+            raise TemplateSyntaxError(
+                f"'{{{text[at + 1 : close][:40]}}}' is not a placeholder name", at
+            )
+        elif lone == "}":
+            raise TemplateSyntaxError("single '}' (write '}}' for a literal brace)", match.start())
         else:
-            nxt = min((p for p in (text.find("{", i), text.find("}", i)) if p != -1), default=n)
-            literal.append(text[i:nxt])
-            i = nxt
+            literal.append(match.group(0)[0])  # `{{` or `}}`: one literal brace
     if literal:
         parts.append("".join(literal))
     return parts
+
+
+# A campaign sends one template to many leads: parse each text once. Only short texts are kept,
+# so the cache stays small (at most about 512 x 10,000 characters).
+_CACHE_MAX_CHARS = 10_000
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_cached(text: str) -> tuple[str | _Field, ...]:
+    return tuple(_parse(text))
+
+
+def _parts(text: str) -> tuple[str | _Field, ...]:
+    return _parse_cached(text) if len(text) <= _CACHE_MAX_CHARS else tuple(_parse(text))
+
+
+def escape(text: str) -> str:
+    """`text` as a template that renders to exactly `text` (its braces doubled)."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def placeholders(*texts: str) -> list[str]:
     """The names used, in order of first appearance. Raises TemplateSyntaxError."""
     seen: dict[str, None] = {}
     for text in texts:
-        for part in _parse(text):
+        for part in _parts(text):
             if isinstance(part, _Field):
                 seen.setdefault(part.name, None)
     return list(seen)
@@ -86,7 +106,7 @@ def render(text: str, values: Mapping[str, str]) -> str:
 
     Values are inserted verbatim and never re-parsed, so a brace inside a value is safe.
     """
-    parts = _parse(text)
+    parts = _parts(text)
     missing = [p.name for p in parts if isinstance(p, _Field) and p.name not in values]
     if missing:
         raise UnknownPlaceholders(list(dict.fromkeys(missing)))
