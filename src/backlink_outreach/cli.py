@@ -17,7 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _settings_or_exit() -> Settings:
@@ -114,6 +114,50 @@ def dev_token(
         )
         raise typer.Exit(2)
     sys.stdout.write(mint_dev_token(settings, user, org) + "\n")
+
+
+@app.command()
+def doctor() -> None:
+    """Check the database, the schema, and attempts a crash left `sending` (never re-sent)."""
+    from .db import create_engine
+    from .doctor import examine
+
+    settings = get_settings()
+
+    async def main() -> int:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            report = await examine(engine, settings)
+        finally:
+            await engine.dispose()
+        console = Console(soft_wrap=True)
+        console.print(f"database: {'ok' if report.database_ok else 'UNREACHABLE'}")
+        console.print(
+            f"schema: {report.schema_revision or '-'}"
+            f"{' (current)' if report.schema_current else ' (NOT CURRENT)'}"
+        )
+        console.print(f"attempts stuck in 'sending': {len(report.stuck_sending)}")
+        for stuck in report.stuck_sending:
+            console.print(
+                f"  {stuck.id} campaign={stuck.campaign_id} to={stuck.recipient_email} "
+                f"message_id={stuck.message_id} since={stuck.created_at}"
+            )
+        if report.stuck_sending:
+            console.print(
+                "  These are never re-sent automatically: check the mail server's log "
+                "for their Message-IDs."
+            )
+        for warning in report.warnings:
+            console.print(f"warning: {warning}")
+        return 0 if report.healthy else 1
+
+    raise typer.Exit(asyncio.run(main()))
+
+
+# `discover "KEYWORD" [--campaign ID] [--max N]` (issue 6); implemented in discovery/cli.py.
+from .discovery.cli import register as _register_discover  # noqa: E402
+
+_register_discover(app)
 
 
 def main() -> None:

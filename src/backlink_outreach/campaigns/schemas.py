@@ -10,14 +10,16 @@ from ..models.campaigns import DEFAULT_FOLLOW_UP_DAYS
 from ..validation import Description, Name
 
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+FollowUpDay = Annotated[int, Field(ge=1, le=90)]
 
 
 class CampaignCreate(BaseModel):
     name: Name
     description: Description | None = None
     keywords: list[Keyword] = Field(default_factory=list, max_length=50)
-    follow_up_days: list[int] | None = Field(
+    follow_up_days: list[FollowUpDay] | None = Field(
         default=None,
+        max_length=5,
         validate_default=True,
         description="Days after the initial send for each follow-up: strictly increasing, "
         "1..90, at most 5. Default [4, 9]; [] turns follow-ups off.",
@@ -35,10 +37,6 @@ class CampaignCreate(BaseModel):
     def _increasing_days(cls, value: list[int] | None) -> list[int]:
         if value is None:
             return list(DEFAULT_FOLLOW_UP_DAYS)
-        if len(value) > 5:
-            raise ValueError("at most 5 follow-ups")
-        if any(d < 1 or d > 90 for d in value):
-            raise ValueError("each follow-up day must be between 1 and 90")
         if any(b <= a for a, b in zip(value, value[1:], strict=False)):
             raise ValueError("follow-up days must be strictly increasing")
         return value

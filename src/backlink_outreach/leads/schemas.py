@@ -17,9 +17,13 @@ class LeadCreate(BaseModel):
     # Unknown fields are ignored: leads are often pasted from discovery results or CSVs.
     model_config = ConfigDict(extra="ignore")
 
-    website_url: str = Field(max_length=2048)
+    website_url: str = Field(
+        max_length=2048,
+        json_schema_extra={"format": "uri"},
+        description="An http(s) URL with a host.",
+    )
     website_title: ShortText | None = None
-    contact_email: EmailAddress | None = None
+    contact_email: EmailAddress | None = Field(default=None, json_schema_extra={"format": "email"})
     contact_name: Name | None = None
     notes: Notes | None = None
     consent: bool = False

@@ -15,6 +15,7 @@ class SuppressionCreate(BaseModel):
         max_length=320,
         description="An address, or `*@domain` for every address "
         "at exactly that domain (not its subdomains).",
+        json_schema_extra={"format": "email"},
     )
     reason: ShortText | None = None
 

@@ -1,0 +1,209 @@
+"""Deep discovery: footprint searches, a polite crawl, scoring, and saving the results as leads.
+
+The outside world (search, crawling) is done before the database is touched again, so no
+transaction stays open for the seconds a crawl takes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..auth import Principal
+from ..campaigns.service import get_campaign
+from ..config import Settings
+from ..errors import ServiceUnavailable
+from ..leads import service as leads
+from ..models import Campaign
+from .crawler import Crawler
+from .queries import footprint_queries, merge
+from .schemas import DeepDiscoveryRequest, DeepDiscoveryResponse, DiscoveryResult
+from .scoring import Scored
+from .search import SearchHit, SearchProvider, SearchUnavailable, select_provider
+from .sites import SiteCrawl, crawl_site, score_site
+
+log = structlog.get_logger(__name__)
+
+UNAVAILABLE = "Search provider unavailable"
+HITS_PER_QUERY = 20
+MAX_CANDIDATES = 150
+
+# (stage, done, total): stage is "queries" or "sites". The CLI draws bars from it.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Discovery:
+    provider: str
+    results: list[Scored]
+    queries: int
+    sites_crawled: int
+    pages_fetched: int
+    seconds: float
+
+
+def candidate_limit(max_results: int) -> int:
+    """Sites worth crawling to fill `max_results` well: some will be off-topic or unreadable."""
+    return min(MAX_CANDIDATES, max(30, 3 * max_results))
+
+
+async def _search_all(
+    settings: Settings, provider: SearchProvider, queries: list[str], progress: Progress | None
+) -> list[tuple[str, list[SearchHit]]]:
+    done = 0
+    timeout = httpx.Timeout(settings.discovery_search_timeout_seconds)
+    # The provider is a configured endpoint: no SSRF guard, and no crawler proxy.
+    async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+
+        async def one(query: str) -> tuple[str, list[SearchHit]] | None:
+            nonlocal done
+            try:
+                hits = await provider.search(client, query, HITS_PER_QUERY)
+            except SearchUnavailable:
+                hits = None
+            done += 1
+            if progress:
+                progress("queries", done, len(queries))
+            return None if hits is None else (query, hits)
+
+        answers = await asyncio.gather(*(one(q) for q in queries))
+    ok = [a for a in answers if a is not None]
+    if not ok:
+        raise ServiceUnavailable(UNAVAILABLE)
+    if len(ok) < len(queries):
+        log.warning("discovery_some_queries_failed", failed=len(queries) - len(ok))
+    return ok
+
+
+async def discover(
+    settings: Settings,
+    keyword: str,
+    *,
+    max_results: int = 20,
+    campaign_keywords: list[str] | None = None,
+    provider: SearchProvider | None = None,
+    progress: Progress | None = None,
+) -> Discovery:
+    """Search, crawl and score; results sorted by the combined score, cut to `max_results`."""
+    started = time.perf_counter()
+    provider = provider or select_provider(settings)
+    queries = footprint_queries(keyword, intitle=provider.supports_intitle)
+    log.info("discovery_started", provider=provider.name, queries=len(queries))
+    answers = await _search_all(settings, provider, queries, progress)
+    candidates = merge(answers)[: candidate_limit(max_results)]
+    log.info("discovery_searched", candidates=len(candidates))
+    crawled: list[SiteCrawl] = []
+    async with Crawler(settings) as crawler:
+
+        async def one(candidate: Any) -> None:
+            crawled.append(await crawl_site(crawler, candidate))
+            if progress:
+                progress("sites", len(crawled), len(candidates))
+            if len(crawled) % 10 == 0 or len(crawled) == len(candidates):
+                log.info("discovery_crawl_progress", sites=len(crawled), of=len(candidates))
+
+        if progress:
+            progress("sites", 0, len(candidates))
+        await asyncio.gather(*(one(c) for c in candidates))
+        pages_fetched = crawler.pages_fetched
+    scored = [
+        score_site(site, keyword, campaign_keywords or [])
+        for site in crawled
+        # A site whose page sent us towards a private address is no prospect.
+        if site.failure != "blocked"
+    ]
+    scored.sort(key=lambda s: (-s.combined, s.domain))
+    seconds = time.perf_counter() - started
+    log.info(
+        "discovery_done",
+        provider=provider.name,
+        results=min(len(scored), max_results),
+        sites=len(crawled),
+        pages=pages_fetched,
+        seconds=round(seconds, 2),
+    )
+    return Discovery(
+        provider.name, scored[:max_results], len(queries), len(crawled), pages_fetched, seconds
+    )
+
+
+def to_result(item: Scored) -> DiscoveryResult:
+    return DiscoveryResult(
+        website_url=item.website_url,
+        domain=item.domain,
+        website_title=item.website_title,
+        contact_email=item.contact_email,
+        contact_page=item.contact_page,
+        quality_score=item.quality_score,
+        relevance_score=item.relevance_score,
+        guest_post_likelihood=item.guest_post_likelihood,
+        signals=item.signals,
+    )
+
+
+async def save_results(
+    session: AsyncSession, campaign: Campaign, found: Discovery, keyword: str
+) -> tuple[int, int, int]:
+    """Add the results as leads; returns (saved, skipped as already there, failed)."""
+    entries: list[Any] = []
+    for item in found.results:
+        notes = f'Found by deep discovery for "{keyword}".'
+        if item.contact_page:
+            notes += f" Contact page: {item.contact_page}."
+        notes += " Signals: " + "; ".join(item.signals)
+        entries.append(
+            {
+                "website_url": item.website_url,
+                "website_title": item.website_title,
+                "contact_email": item.contact_email,
+                "quality_score": item.quality_score,
+                "relevance_score": item.relevance_score,
+                "guest_post_likelihood": item.guest_post_likelihood,
+                "source": f"discovery:{found.provider}",
+                "notes": notes[:5000],
+            }
+        )
+    outcome = await leads.bulk_add(session, campaign, entries)
+    if outcome.failed:
+        log.warning("discovery_save_failed", failed=len(outcome.failed))
+    return outcome.added, outcome.skipped, len(outcome.failed)
+
+
+async def deep_discovery(
+    session: AsyncSession,
+    principal: Principal,
+    settings: Settings,
+    data: DeepDiscoveryRequest,
+    progress: Progress | None = None,
+) -> DeepDiscoveryResponse:
+    provider = select_provider(settings)  # 422 before any work when nothing is configured
+    campaign_keywords: list[str] = []
+    if data.campaign_id:
+        campaign = await get_campaign(session, principal, data.campaign_id)
+        campaign_keywords = list(campaign.keywords or [])
+        # End the read-only transaction before crawling: it would hold a pooled connection
+        # (and on SQLite the BEGIN IMMEDIATE write lock) for the whole crawl.
+        await session.rollback()
+    found = await discover(
+        settings,
+        data.keyword,
+        max_results=data.max_results,
+        campaign_keywords=campaign_keywords,
+        provider=provider,
+        progress=progress,
+    )
+    saved = failed = 0
+    if data.save_to_campaign and data.campaign_id:
+        # Looked up again: it may have been deleted while we crawled (then 404).
+        campaign = await get_campaign(session, principal, data.campaign_id)
+        saved, _skipped, failed = await save_results(session, campaign, found, data.keyword)
+    return DeepDiscoveryResponse(
+        results=[to_result(r) for r in found.results], saved_to_campaign=saved, save_failed=failed
+    )
