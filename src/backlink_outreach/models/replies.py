@@ -14,6 +14,8 @@ class Reply(Base):
         Index("ix_replies_campaign_received", "campaign_id", "received_at", "id"),
         Index("ix_replies_lead", "lead_id"),
         Index("ix_replies_attempt", "attempt_id"),
+        # The three-soft-bounces-in-7-days rule counts by address within a workspace.
+        Index("ix_replies_bounce_recipient", "workspace_id", "bounce_recipient"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -48,6 +50,8 @@ class MailboxState(Base):
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who holds the lease: only the holder may release or renew it.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -59,6 +63,10 @@ class InboundMessage(Base):
     message_key: Mapped[str] = mapped_column(String(998), primary_key=True)
     mailbox_id: Mapped[str] = mapped_column(String(600))
     uid: Mapped[int | None] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(20))  # filed | ignored | failed
+    status: Mapped[str] = mapped_column(String(20))  # filed | ignored | failed | own
     tries: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when the message belongs to a workspace (filed, or failed but attributable).
+    workspace_id: Mapped[str | None] = mapped_column(String(255))
+    campaign_id: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,217 @@
+"""Turning fetched messages into replies: parse and classify (pure, in a thread), then file a
+batch in one transaction: dedupe, match, store, apply effects, remember what was seen."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..ids import new_id
+from ..models import InboundMessage, Lead, Reply
+from . import effects, threading
+from .classify import Result, classify
+from .imap import Fetched
+from .parsing import Parsed, parse
+
+log = structlog.get_logger(__name__)
+
+# Defects that make a human reply unreadable; a bounce is still understood without them.
+FATAL_DEFECTS = {
+    "no_from": "missing_headers",
+    "undecodable_text": "undecodable_text",
+    "broken_multipart": "broken_mime",
+}
+SNIPPET_CHARS = 300
+
+
+@dataclass
+class Prepared:
+    uid: int
+    key: str
+    parsed: Parsed | None
+    result: Result | None
+    error: str | None = None
+
+
+@dataclass
+class Outcome:
+    status: str  # filed | failed | ignored | own
+    workspace_id: str | None = None
+    campaign_id: str | None = None
+
+
+def prepare(item: Fetched, today: date) -> Prepared:
+    """Parse and classify one message. Never raises: a problem becomes `error`."""
+    raw = item.raw if item.raw is not None else (item.header or b"")
+    digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    if item.raw is None:
+        parsed = _headers_only(raw)
+        return Prepared(item.uid, _key(parsed, digest), parsed, None, "too_large")
+    try:
+        parsed = parse(raw)
+    except Exception as exc:  # noqa: BLE001 - hostile input must not stop the poll
+        parsed = _headers_only(raw)
+        return Prepared(item.uid, _key(parsed, digest), parsed, None, _error("parse", exc))
+    try:
+        result = classify(parsed, today=today)
+    except Exception as exc:  # noqa: BLE001
+        return Prepared(item.uid, _key(parsed, digest), parsed, None, _error("classify", exc))
+    error = None
+    if result.classification != "bounce":
+        fatal = [FATAL_DEFECTS[d] for d in parsed.defects if d in FATAL_DEFECTS]
+        error = fatal[0] if fatal else None
+    return Prepared(item.uid, _key(parsed, digest), parsed, result, error)
+
+
+def _error(stage: str, exc: Exception) -> str:
+    log.warning("reply_unreadable", stage=stage, error_type=type(exc).__name__)
+    return f"{stage}_error"
+
+
+def _key(parsed: Parsed | None, digest: str) -> str:
+    return (parsed.message_id if parsed and parsed.message_id else digest)[:998]
+
+
+def _headers_only(raw: bytes) -> Parsed | None:
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    try:
+        return parse(head + b"\r\n\r\n")
+    except Exception:  # noqa: BLE001 - not even the headers can be read
+        return None
+
+
+async def file_batch(
+    session: AsyncSession,
+    mailbox_id: str,
+    batch: list[Prepared],
+    own_addresses: set[str],
+    now: datetime,
+    *,
+    isolate: bool = False,
+) -> list[Outcome]:
+    """File a batch. With `isolate`, each message gets its own savepoint, so one that fails
+    while filing becomes `failed` without losing the others (the slow path, used on retry)."""
+    keys = list({p.key for p in batch})
+    seen = set(
+        await session.scalars(
+            select(InboundMessage.message_key).where(InboundMessage.message_key.in_(keys))
+        )
+    )
+    fresh: list[Prepared] = []
+    for item in batch:
+        if item.key not in seen:
+            seen.add(item.key)
+            fresh.append(item)
+    index = await threading.load_index(
+        session, [threading.needs_of(p.parsed, p.result) for p in fresh if p.parsed], now
+    )
+    lead_ids = {a.lead_id for a in index.by_message_id.values()}
+    lead_ids |= {a.lead_id for group in index.by_recipient.values() for a in group}
+    lead_ids |= {a.lead_id for group in index.by_domain.values() for a in group}
+    leads = (
+        {
+            lead.id: lead
+            for lead in await session.scalars(select(Lead).where(Lead.id.in_(sorted(lead_ids))))
+        }
+        if lead_ids
+        else {}
+    )
+    outcomes: list[Outcome] = []
+    for item in fresh:
+        outcome = await _file_one(session, item, index, leads, own_addresses, now, isolate)
+        session.add(
+            InboundMessage(
+                message_key=item.key,
+                mailbox_id=mailbox_id,
+                uid=item.uid,
+                status=outcome.status,
+                tries=1,
+                workspace_id=outcome.workspace_id,
+                campaign_id=outcome.campaign_id,
+                error=item.error if outcome.status == "failed" else None,
+                created_at=now,
+            )
+        )
+        outcomes.append(outcome)
+    await session.flush()
+    return outcomes
+
+
+async def _file_one(
+    session: AsyncSession,
+    item: Prepared,
+    index: threading.AttemptIndex,
+    leads: dict[str, Lead],
+    own_addresses: set[str],
+    now: datetime,
+    isolate: bool,
+) -> Outcome:
+    parsed = item.parsed
+    if parsed is None:
+        return Outcome("failed")
+    if threading.is_own_copy(parsed, index, own_addresses):
+        return Outcome("own")
+    found = threading.match(parsed, item.result, index)
+    if found is None:
+        return Outcome("ignored")
+    attempt = found.attempt
+    outcome = Outcome("filed", attempt.workspace_id, attempt.campaign_id)
+    lead = leads.get(attempt.lead_id)
+    if item.error or item.result is None or lead is None:
+        outcome.status = "failed"
+        return outcome
+    reply = _reply(item.result, parsed, found, now)
+    if not isolate:
+        session.add(reply)
+        await effects.apply(session, reply, lead, attempt, complaint=item.result.complaint)
+        return outcome
+    try:
+        async with session.begin_nested():
+            session.add(reply)
+            await effects.apply(session, reply, lead, attempt, complaint=item.result.complaint)
+            await session.flush()
+    except Exception as exc:  # noqa: BLE001 - one bad message must not lose the batch
+        log.error("reply_filing_failed", error_type=type(exc).__name__, exc_info=exc)
+        item.error = "filing_error"
+        outcome.status = "failed"
+    return outcome
+
+
+def _reply(result: Result, parsed: Parsed, found: threading.Match, now: datetime) -> Reply:
+    attempt = found.attempt
+    reasons = [*result.reasons, f"matched by {found.method.replace('_', ' ')}"]
+    confidence = result.confidence
+    if found.low_confidence:
+        confidence = min(confidence, 0.45)
+        reasons.append("sender is another address on the lead's domain (a colleague)")
+    received = parsed.date if parsed.date and parsed.date <= now + timedelta(days=1) else now
+    reply = Reply(
+        id=new_id("rpl"),
+        workspace_id=attempt.workspace_id,
+        campaign_id=attempt.campaign_id,
+        lead_id=attempt.lead_id,
+        attempt_id=attempt.id,
+        message_id=parsed.message_id,
+        from_email=(parsed.from_email or parsed.header("From"))[:320],
+        subject=parsed.subject[:1000],
+        snippet=" ".join(result.new_text.split())[:SNIPPET_CHARS],
+        received_at=received,
+        classification=result.classification,
+        confidence=round(confidence, 3),
+        reasons=reasons,
+        return_date=result.return_date,
+        created_at=now,
+    )
+    if result.bounce is not None and result.classification == "bounce":
+        line = result.bounce.for_address(attempt.recipient_email)
+        reply.bounce_type = "hard" if line and line.hard else "soft"
+        reply.bounce_status = (line.status if line else None) or None
+        reply.bounce_recipient = attempt.recipient_email
+        detail = " ".join((line.diagnostic if line else "").split())
+        reply.snippet = detail[:SNIPPET_CHARS]
+    return reply

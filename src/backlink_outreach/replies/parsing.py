@@ -1,0 +1,239 @@
+"""Raw inbound bytes -> a `Parsed` message the classifier and the matcher can read safely.
+
+Inbound mail is hostile input: broken MIME, made-up charsets, huge bodies. Nothing here raises on
+bad mail; problems are collected in `defects`, and the caller decides what a defect means.
+"""
+
+from __future__ import annotations
+
+import codecs
+import email
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import errors
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+# The text we search with regular expressions is capped: rules read the top of a message, and a
+# cap keeps a pathological body from costing seconds.
+MAX_TEXT_CHARS = 200_000
+MAX_PARTS = 200
+MSGID_RE = re.compile(r"<[^<>\s]{1,900}>")
+
+
+@dataclass
+class Parsed:
+    headers: Message
+    subject: str = ""
+    from_email: str = ""
+    from_name: str = ""
+    to_emails: list[str] = field(default_factory=list)
+    message_id: str | None = None
+    in_reply_to: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    date: datetime | None = None
+    content_type: str = "text/plain"
+    report_type: str = ""
+    # The readable text of the message itself (plain preferred, else HTML as text).
+    text: str = ""
+    # Every text part, including bounce notices, delivery-status and attached originals.
+    all_text: str = ""
+    # The fields of message/delivery-status parts: one dict per block, keys lowercased.
+    dsn_blocks: list[dict[str, str]] = field(default_factory=list)
+    # Headers of an original message attached to a report (message/rfc822, text/rfc822-headers).
+    embedded: list[Message] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        return header_text(self.headers.get(name))
+
+
+def header_text(value: object) -> str:
+    """A header as readable text: RFC 2047 words decoded, folding removed, never raises."""
+    if value is None:
+        return ""
+    raw = str(value)
+    try:
+        text = str(make_header(decode_header(raw)))
+    except (LookupError, UnicodeError, ValueError, AssertionError):
+        text = raw
+    return " ".join(text.split())
+
+
+def message_ids(value: str) -> list[str]:
+    return MSGID_RE.findall(value or "")
+
+
+def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
+    """Decode a part's bytes. Returns (text, trusted). An unknown or wrong charset label is
+    forgiven when the bytes are plain UTF-8; otherwise the text is marked untrusted."""
+    name = (charset or "us-ascii").strip().strip('"').lower()
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        name = ""
+    if name:
+        try:
+            return data.decode(name), True
+        except (UnicodeDecodeError, LookupError, ValueError):
+            pass
+    try:
+        return data.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), False
+
+
+def html_to_text(html: str) -> str:
+    try:
+        tree = HTMLParser(html)
+        for node in tree.css("style, script, head"):
+            node.decompose()
+        for node in tree.css("br, p, div, tr, li, blockquote"):
+            node.insert_after("\n")
+        body = tree.body or tree.root
+        return body.text(separator="") if body is not None else ""
+    except Exception:  # noqa: BLE001 - a parser failure must not stop classification
+        return re.sub(r"<[^>]+>", " ", html)
+
+
+def _addresses(value: str) -> list[tuple[str, str]]:
+    try:
+        pairs = getaddresses([value])
+    except (ValueError, IndexError, TypeError):
+        return []
+    return [(n, a.strip().lower()) for n, a in pairs if "@" in a]
+
+
+def parse(raw: bytes) -> Parsed:
+    msg = email.message_from_bytes(raw)
+    parsed = Parsed(headers=msg)
+    parsed.subject = header_text(msg.get("Subject"))
+    senders = _addresses(header_text(msg.get("From")))
+    if senders:
+        parsed.from_name, parsed.from_email = senders[0]
+    else:
+        parsed.defects.append("no_from")
+    parsed.to_emails = [a for _, a in _addresses(header_text(msg.get("To")))]
+    ids = message_ids(str(msg.get("Message-ID", "")))
+    parsed.message_id = ids[0] if ids else None
+    parsed.in_reply_to = message_ids(str(msg.get("In-Reply-To", "")))
+    parsed.references = message_ids(" ".join(str(v) for v in msg.get_all("References") or []))
+    try:
+        date = parsedate_to_datetime(str(msg.get("Date", "")))
+        parsed.date = date.astimezone(UTC) if date.tzinfo else date.replace(tzinfo=UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        parsed.date = None
+    parsed.content_type = msg.get_content_type()
+    parsed.report_type = (msg.get_param("report-type") or "").__str__().lower()
+    _walk(msg, parsed)
+    return parsed
+
+
+def _walk(msg: Message, parsed: Parsed) -> None:
+    plain: list[str] = []
+    html: list[str] = []
+    every: list[str] = []
+    size = 0
+    broken = (
+        errors.NoBoundaryInMultipartDefect,
+        errors.StartBoundaryNotFoundDefect,
+        errors.MultipartInvariantViolationDefect,
+    )
+    if (msg.is_multipart() and not msg.get_payload()) or any(
+        isinstance(d, broken) for d in msg.defects
+    ):
+        parsed.defects.append("broken_multipart")
+    for count, part in enumerate(msg.walk()):
+        if count > MAX_PARTS or size > MAX_TEXT_CHARS:
+            break
+        ctype = part.get_content_type()
+        if ctype in ("message/delivery-status", "message/global-delivery-status"):
+            text = _status_text(part, parsed)
+            parsed.dsn_blocks.extend(_dsn_blocks(text))
+            every.append(text)
+            continue
+        if part.is_multipart():
+            continue
+        if ctype in ("text/rfc822-headers", "text/rfc822-header", "message/rfc822-headers"):
+            text = _payload_text(part, parsed)
+            parsed.embedded.append(email.message_from_string(text))
+            every.append(text)
+        elif ctype.startswith("text/"):
+            text = _payload_text(part, parsed)
+            inner = _inside_embedded(part, msg)
+            if ctype == "text/html":
+                text = html_to_text(text)
+                (html if not inner else every).append(text)
+            elif not inner and part.get_content_disposition() != "attachment":
+                plain.append(text)
+            every.append(text)
+        size += sum(len(t) for t in every[-1:])
+    for part in msg.walk():
+        if part.get_content_type() in ("message/rfc822", "message/global"):
+            attached = part.get_payload()
+            if isinstance(attached, list) and attached and isinstance(attached[0], Message):
+                parsed.embedded.append(attached[0])
+    own = plain or html
+    parsed.text = "\n".join(own)[:MAX_TEXT_CHARS]
+    parsed.all_text = "\n".join(every)[:MAX_TEXT_CHARS]
+
+
+def _inside_embedded(part: Message, root: Message) -> bool:
+    """True when `part` belongs to an attached message/rfc822 (an original or a forward)."""
+    for candidate in root.walk():
+        if candidate.get_content_type() in ("message/rfc822", "message/global"):
+            for inner in candidate.walk():
+                if inner is part:
+                    return True
+    return False
+
+
+def _status_text(part: Message, parsed: Parsed) -> str:
+    """The delivery-status body as text; the stdlib parses it into one Message per block."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        blocks = []
+        for block in payload:
+            if isinstance(block, Message):
+                blocks.append("\n".join(f"{k}: {header_text(v)}" for k, v in block.items()))
+        return "\n\n".join(blocks)
+    return _payload_text(part, parsed)
+
+
+def _payload_text(part: Message, parsed: Parsed) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except (ValueError, TypeError, AssertionError):
+        payload = None
+    if payload is None:
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    if not isinstance(payload, bytes):
+        return ""
+    text, trusted = decode_bytes(payload[: MAX_TEXT_CHARS * 4], part.get_content_charset())
+    if not trusted:
+        parsed.defects.append("undecodable_text")
+    return text
+
+
+def _dsn_blocks(text: str) -> list[dict[str, str]]:
+    """Split an RFC 3464 delivery-status body into its field blocks (blank-line separated)."""
+    blocks: list[dict[str, str]] = []
+    for chunk in re.split(r"\r?\n\s*\r?\n", text):
+        fields: dict[str, str] = {}
+        key = ""
+        for line in chunk.splitlines():
+            if line[:1] in (" ", "\t") and key:
+                fields[key] += " " + line.strip()
+                continue
+            name, sep, value = line.partition(":")
+            if sep and name.strip() and " " not in name.strip():
+                key = name.strip().lower()
+                fields[key] = value.strip()
+        if fields:
+            blocks.append(fields)
+    return blocks

@@ -1,0 +1,182 @@
+"""One poll of the configured mailbox, and the lease that keeps polls from overlapping.
+
+The lease is a row (`MailboxState.lease_until`, `lease_owner`) claimed with one conditional
+UPDATE, which is atomic on SQLite and PostgreSQL alike, so two workers, or a worker and a
+manual poll, never read the same folder at once. No transaction stays open while IMAP talks:
+each batch is filed in its own short transaction that also advances the UID watermark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+
+import structlog
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..config import Settings
+from ..db import insert_for, utcnow
+from ..ids import new_id
+from ..models import MailboxState
+from .filing import Outcome, Prepared, file_batch, prepare
+from .imap import Fetched, Mailbox, mailbox_id
+
+log = structlog.get_logger(__name__)
+
+LEASE = timedelta(minutes=2)
+BATCH = 250
+WAIT_FOR_LEASE_SECONDS = 60.0
+
+
+def configured(settings: Settings) -> bool:
+    return bool(settings.imap_host and settings.imap_username)
+
+
+async def claim_lease(
+    sessionmaker: async_sessionmaker[AsyncSession], box_id: str, owner: str
+) -> bool:
+    now = utcnow()
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            insert_for(session, MailboxState)
+            .values(id=box_id, last_uid=0, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        result = await session.execute(
+            update(MailboxState)
+            .where(
+                MailboxState.id == box_id,
+                or_(MailboxState.lease_until.is_(None), MailboxState.lease_until < now),
+            )
+            .values(lease_until=now + LEASE, lease_owner=owner, updated_at=now)
+        )
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+async def release_lease(
+    sessionmaker: async_sessionmaker[AsyncSession], box_id: str, owner: str, next_poll: datetime
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(MailboxState)
+            .where(MailboxState.id == box_id, MailboxState.lease_owner == owner)
+            .values(lease_until=None, lease_owner=None, next_poll_at=next_poll, updated_at=utcnow())
+        )
+
+
+async def is_due(sessionmaker: async_sessionmaker[AsyncSession], box_id: str) -> bool:
+    async with sessionmaker() as session:
+        due = await session.scalar(
+            select(MailboxState.next_poll_at).where(MailboxState.id == box_id)
+        )
+    return due is None or due <= utcnow()
+
+
+async def poll_mailbox(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], *, wait: bool
+) -> list[Outcome] | None:
+    """Read all new mail once. Returns an outcome per new message, or None when another poll
+    holds the lease (after waiting for it, when `wait`). Raises MailboxUnavailable."""
+    box_id = mailbox_id(settings)
+    owner = new_id("poll")
+    waited = 0.0
+    while not await claim_lease(sessionmaker, box_id, owner):
+        if not wait or waited >= WAIT_FOR_LEASE_SECONDS:
+            return None
+        await asyncio.sleep(0.1)
+        waited += 0.1
+    try:
+        return await _poll(settings, sessionmaker, box_id, owner)
+    finally:
+        next_poll = utcnow() + timedelta(seconds=settings.poll_interval_seconds)
+        await release_lease(sessionmaker, box_id, owner, next_poll)
+
+
+async def _poll(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], box_id: str, owner: str
+) -> list[Outcome]:
+    mailbox = Mailbox(settings)
+    pending: asyncio.Task[list[Fetched]] | None = None
+    try:
+        uidvalidity = await mailbox.run(mailbox.open)
+        async with sessionmaker() as session:
+            state = await session.get(MailboxState, box_id)
+            last_uid = state.last_uid if state and state.uidvalidity == uidvalidity else 0
+        uids = await mailbox.run(mailbox.new_uids, last_uid)
+        batches = [uids[i : i + BATCH] for i in range(0, len(uids), BATCH)]
+        own = {settings.smtp_from_email.lower()}
+        if settings.imap_username and "@" in settings.imap_username:
+            own.add(settings.imap_username.lower())
+        outcomes: list[Outcome] = []
+        if batches:
+            pending = asyncio.create_task(mailbox.run(mailbox.fetch, batches[0]))
+        for number, batch in enumerate(batches):
+            assert pending is not None
+            fetched = await pending
+            # Fetch the next batch while this one is parsed and filed.
+            pending = (
+                asyncio.create_task(mailbox.run(mailbox.fetch, batches[number + 1]))
+                if number + 1 < len(batches)
+                else None
+            )
+            today = utcnow().date()
+            prepared = await asyncio.to_thread(_prepare_all, fetched, today)
+            outcomes += await _file(sessionmaker, box_id, owner, uidvalidity, batch, prepared, own)
+        return outcomes
+    finally:
+        if pending is not None:
+            # Never close the connection under a fetch still running in its thread.
+            await asyncio.gather(pending, return_exceptions=True)
+        await asyncio.to_thread(mailbox.close)
+
+
+def _prepare_all(fetched: list[Fetched], today: date) -> list[Prepared]:
+    return [prepare(item, today) for item in fetched]
+
+
+async def _file(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    box_id: str,
+    owner: str,
+    uidvalidity: int,
+    batch: list[int],
+    prepared: list[Prepared],
+    own: set[str],
+) -> list[Outcome]:
+    try:
+        return await _file_once(sessionmaker, box_id, owner, uidvalidity, batch, prepared, own)
+    except Exception as exc:  # noqa: BLE001 - retried message by message below
+        log.warning("reply_batch_retry", error_type=type(exc).__name__)
+        return await _file_once(
+            sessionmaker, box_id, owner, uidvalidity, batch, prepared, own, isolate=True
+        )
+
+
+async def _file_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    box_id: str,
+    owner: str,
+    uidvalidity: int,
+    batch: list[int],
+    prepared: list[Prepared],
+    own: set[str],
+    *,
+    isolate: bool = False,
+) -> list[Outcome]:
+    now = utcnow()
+    async with sessionmaker() as session, session.begin():
+        outcomes = await file_batch(session, box_id, prepared, own, now, isolate=isolate)
+        # The watermark moves past the whole batch, failures included: a message that
+        # cannot be read is counted once as failed, never fetched again.
+        await session.execute(
+            update(MailboxState)
+            .where(MailboxState.id == box_id, MailboxState.lease_owner == owner)
+            .values(
+                uidvalidity=uidvalidity,
+                last_uid=max(batch),
+                lease_until=utcnow() + LEASE,
+                updated_at=now,
+            )
+        )
+    return outcomes

@@ -1,0 +1,181 @@
+"""Which of our sent messages an inbound message answers.
+
+Order of evidence: `In-Reply-To`, then `References` from last to first (agreeing with the
+subject), then for bounces the original message embedded in the report or the failed
+recipient, then the sender's address (a lead we contacted in the last 60 days), then, flagged
+as low confidence, another address on that lead's domain (a colleague), only when exactly one
+workspace contacted it. Lookups are batched: one poll batch costs a few queries, not a few per
+message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..domains import registrable_domain
+from ..models import OutreachAttempt
+from .classify import Result
+from .parsing import Parsed
+
+CONTACT_WINDOW = timedelta(days=60)
+SUBJECT_PREFIX_RE = re.compile(
+    r"^\s*((re|aw|sv|vs|antw|odp|fw|fwd|wg|tr|rv|r|ref|réf|enc|doorst)\s*(\[\d+\])?\s*:\s*)+",
+    re.I,
+)
+
+
+@dataclass
+class Match:
+    attempt: OutreachAttempt
+    method: str
+    low_confidence: bool = False
+
+
+@dataclass
+class Needs:
+    """What one message could match on; gathered for a whole batch before any query."""
+
+    message_ids: set[str] = field(default_factory=set)
+    addresses: set[str] = field(default_factory=set)
+    domains: set[str] = field(default_factory=set)
+
+
+@dataclass
+class AttemptIndex:
+    by_message_id: dict[str, OutreachAttempt] = field(default_factory=dict)
+    by_recipient: dict[str, list[OutreachAttempt]] = field(default_factory=dict)
+    by_domain: dict[str, list[OutreachAttempt]] = field(default_factory=dict)
+
+
+def subject_key(subject: str) -> str:
+    return " ".join(SUBJECT_PREFIX_RE.sub("", subject or "").lower().split())
+
+
+def domain_of(address: str) -> str:
+    try:
+        return registrable_domain(address.rsplit("@", 1)[-1])
+    except Exception:  # noqa: BLE001 - a malformed address simply has no domain
+        return ""
+
+
+def needs_of(parsed: Parsed, result: Result | None) -> Needs:
+    needs = Needs()
+    needs.message_ids.update(parsed.in_reply_to)
+    needs.message_ids.update(parsed.references)
+    if parsed.message_id:
+        needs.message_ids.add(parsed.message_id)
+    if result is not None and result.bounce is not None:
+        needs.message_ids.update(result.bounce.original_message_ids)
+        needs.addresses.update(r.address for r in result.bounce.recipients if r.address)
+    if parsed.from_email:
+        needs.addresses.add(parsed.from_email)
+        domain = domain_of(parsed.from_email)
+        if domain:
+            needs.domains.add(domain)
+    return needs
+
+
+async def load_index(session: AsyncSession, needs: Iterable[Needs], now: datetime) -> AttemptIndex:
+    ids: set[str] = set()
+    addresses: set[str] = set()
+    domains: set[str] = set()
+    for need in needs:
+        ids |= need.message_ids
+        addresses |= need.addresses
+        domains |= need.domains
+    index = AttemptIndex()
+    for chunk in _chunks(sorted(ids)):
+        rows = await session.scalars(
+            select(OutreachAttempt).where(OutreachAttempt.message_id.in_(chunk))
+        )
+        index.by_message_id.update({a.message_id: a for a in rows})
+    since = now - CONTACT_WINDOW
+    recent = OutreachAttempt.status == "sent", OutreachAttempt.sent_at >= since
+    by_recipient: dict[str, list[OutreachAttempt]] = defaultdict(list)
+    by_domain: dict[str, list[OutreachAttempt]] = defaultdict(list)
+    addr_chunks = _chunks(sorted(addresses))
+    dom_chunks = _chunks(sorted(domains))
+    for a_chunk, d_chunk in _zip_longest(addr_chunks, dom_chunks):
+        rows = await session.scalars(
+            select(OutreachAttempt)
+            .where(
+                or_(
+                    OutreachAttempt.recipient_email.in_(a_chunk),
+                    OutreachAttempt.recipient_domain.in_(d_chunk),
+                ),
+                *recent,
+            )
+            .order_by(OutreachAttempt.sent_at, OutreachAttempt.id)
+        )
+        for attempt in rows:
+            by_recipient[attempt.recipient_email.lower()].append(attempt)
+            by_domain[attempt.recipient_domain.lower()].append(attempt)
+    index.by_recipient = dict(by_recipient)
+    index.by_domain = dict(by_domain)
+    return index
+
+
+def is_own_copy(parsed: Parsed, index: AttemptIndex, own_addresses: set[str]) -> bool:
+    """A copy of a message we sent (a Sent folder, a BCC to ourselves) is never a reply."""
+    if parsed.message_id and parsed.message_id in index.by_message_id:
+        return True
+    return bool(parsed.from_email) and parsed.from_email in own_addresses
+
+
+def match(parsed: Parsed, result: Result | None, index: AttemptIndex) -> Match | None:
+    for message_id in parsed.in_reply_to:
+        if message_id in index.by_message_id:
+            return Match(index.by_message_id[message_id], "in_reply_to")
+    bounce = result.bounce if result is not None else None
+    for message_id in reversed(parsed.references):
+        attempt = index.by_message_id.get(message_id)
+        if attempt is not None and (bounce is not None or _same_subject(parsed, attempt)):
+            return Match(attempt, "references")
+    if bounce is not None:
+        for message_id in bounce.original_message_ids:
+            if message_id in index.by_message_id:
+                return Match(index.by_message_id[message_id], "bounce_original")
+        for recipient in bounce.recipients:
+            found = _single_workspace(index.by_recipient.get(recipient.address, []))
+            if found is not None:
+                return Match(found, "bounce_recipient")
+        # A bounce comes from a mail server, not from the lead: no sender-based matching.
+        return None
+    if not parsed.from_email:
+        return None
+    found = _single_workspace(index.by_recipient.get(parsed.from_email, []))
+    if found is not None:
+        return Match(found, "sender")
+    domain = domain_of(parsed.from_email)
+    found = _single_workspace(index.by_domain.get(domain, [])) if domain else None
+    if found is not None:
+        return Match(found, "colleague", low_confidence=True)
+    return None
+
+
+def _same_subject(parsed: Parsed, attempt: OutreachAttempt) -> bool:
+    ours, theirs = subject_key(attempt.subject), subject_key(parsed.subject)
+    return bool(ours) and bool(theirs) and (ours in theirs or theirs in ours)
+
+
+def _single_workspace(attempts: list[OutreachAttempt]) -> OutreachAttempt | None:
+    """The latest attempt, when they all belong to one workspace; otherwise nobody's."""
+    if not attempts or len({a.workspace_id for a in attempts}) != 1:
+        return None
+    return attempts[-1]
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _zip_longest(a: list[list[str]], b: list[list[str]]) -> list[tuple[list[str], list[str]]]:
+    length = max(len(a), len(b))
+    return [(a[i] if i < len(a) else [], b[i] if i < len(b) else []) for i in range(length)]

@@ -1,0 +1,243 @@
+# ruff: noqa: E501 - one labelled case per line reads better than wrapped strings
+"""A hand-written labelled set of human and automatic replies: (expected, subject, headers,
+body). Multilingual out-of-office, quoted history, signatures, forwards and one-word answers."""
+
+from __future__ import annotations
+
+AUTO = {"Auto-Submitted": "auto-replied"}
+Q = "\n\nOn Tue, 3 Jun 2025 at 10:00, Outreach <outreach@sender.test> wrote:\n> Would you accept a guest post?\n> Reply STOP to unsubscribe. We are interested in your site.\n"
+SIG = "\n\nBest regards,\nMaria Rossi\nEditor, Example Blog\n+39 02 1234567\n"
+
+CASES: list[tuple[str, str, dict[str, str], str]] = [
+    # out_of_office: seven languages, with and without headers
+    (
+        "out_of_office",
+        "Out of Office",
+        AUTO,
+        "I am out of the office until 12 June with limited access to email.",
+    ),
+    (
+        "out_of_office",
+        "Automatic reply: Guest post",
+        {},
+        "I'm currently on vacation and will be back on June 20.",
+    ),
+    (
+        "out_of_office",
+        "Re: Guest post",
+        AUTO,
+        "I am on annual leave until Monday 14th July. For urgent matters contact office@x.test.",
+    ),
+    (
+        "out_of_office",
+        "Abwesenheitsnotiz",
+        AUTO,
+        "Ich bin bis zum 15. Juli nicht im Büro und habe keinen Zugriff auf E-Mails.",
+    ),
+    (
+        "out_of_office",
+        "Automatische Antwort: Gastbeitrag",
+        {},
+        "Vielen Dank für Ihre Nachricht. Ich bin derzeit im Urlaub und ab dem 3. August wieder erreichbar.",
+    ),
+    (
+        "out_of_office",
+        "Réponse automatique : Article invité",
+        {},
+        "Je suis absent jusqu'au 5 septembre. Je vous répondrai dès mon retour.",
+    ),
+    (
+        "out_of_office",
+        "Absence",
+        AUTO,
+        "Bonjour, je suis actuellement en congés, de retour le 2 mai.",
+    ),
+    (
+        "out_of_office",
+        "Respuesta automática: Artículo",
+        {},
+        "Estoy fuera de la oficina hasta el 10 de agosto. Responderé a mi regreso.",
+    ),
+    (
+        "out_of_office",
+        "Fuera de la oficina",
+        AUTO,
+        "Me encuentro de vacaciones. Volveré el 1 de septiembre.",
+    ),
+    (
+        "out_of_office",
+        "Risposta automatica: Articolo",
+        {},
+        "Sono fuori ufficio fino al 20 agosto. Risponderò al mio rientro.",
+    ),
+    ("out_of_office", "Fuori sede", AUTO, "Sarò assente dal 1 al 15 agosto, in ferie."),
+    (
+        "out_of_office",
+        "Automatisch antwoord: Gastblog",
+        {},
+        "Ik ben afwezig tot en met 12 augustus en heb beperkt toegang tot mijn e-mail.",
+    ),
+    (
+        "out_of_office",
+        "Afwezig",
+        AUTO,
+        "Ik ben met vakantie. Vanaf 3 september ben ik weer aanwezig.",
+    ),
+    (
+        "out_of_office",
+        "Resposta automática: Artigo",
+        {},
+        "Estou fora do escritório até 15 de julho. Responderei no meu retorno.",
+    ),
+    ("out_of_office", "Férias", AUTO, "Estarei ausente de férias até o dia 30 de agosto."),
+    ("out_of_office", "Away", {"X-Autoreply": "yes"}, "I'm away until next week."),
+    (
+        "out_of_office",
+        "OOO",
+        {"Precedence": "auto_reply"},
+        "I'm out of office on parental leave until March.",
+    ),
+    (
+        "out_of_office",
+        "Re: Collaboration",
+        {"X-Autorespond": "1"},
+        "I will be out of the office travelling until 4/22.",
+    ),
+    (
+        "out_of_office",
+        "Automatic reply",
+        {},
+        "Thank you for your email. I am currently out of the office on a business trip.",
+    ),
+    ("out_of_office", "Out of office: back Monday", AUTO, "Back Monday."),
+    # auto_reply: other automatic answers
+    (
+        "auto_reply",
+        "We received your message",
+        AUTO,
+        "Thank you for contacting us. We will reply within 48 hours.",
+    ),
+    (
+        "auto_reply",
+        "Ticket #48213 created",
+        {"Auto-Submitted": "auto-generated"},
+        "Your request has been received and a ticket was opened.",
+    ),
+    (
+        "auto_reply",
+        "Auto reply",
+        {},
+        "This is an automated response. Please do not reply to this email.",
+    ),
+    ("auto_reply", "Re: Guest post", {"Precedence": "bulk"}, "This mailbox is not monitored."),
+    (
+        "auto_reply",
+        "Eingangsbestätigung",
+        {},
+        "Diese Nachricht wurde automatisch erstellt. Wir melden uns.",
+    ),
+    (
+        "auto_reply",
+        "Accusé de réception",
+        AUTO,
+        "Message automatique : nous avons bien reçu votre demande.",
+    ),
+    # unsubscribe (new text only)
+    ("unsubscribe", "Re: Guest post", {}, "Unsubscribe" + Q),
+    ("unsubscribe", "Re: Guest post", {}, "Please remove me from your mailing list." + Q),
+    ("unsubscribe", "Re: Guest post", {}, "Stop emailing me." + SIG),
+    ("unsubscribe", "Re: Guest post", {}, "Don't contact me again."),
+    ("unsubscribe", "Re: Guest post", {}, "STOP"),
+    ("unsubscribe", "Re: Gastbeitrag", {}, "Bitte austragen, keine weiteren E-Mails."),
+    ("unsubscribe", "Re: Article", {}, "Merci de me désinscrire."),
+    ("unsubscribe", "Re: Artículo", {}, "Por favor, darme de baja."),
+    ("unsubscribe", "Re: Guest post", {}, "Take me off your list, thanks." + Q),
+    ("unsubscribe", "Re: Guest post", {}, "Not interested. Remove me from your list." + Q),
+    # interested
+    ("interested", "Re: Guest post", {}, "Yes" + Q),
+    ("interested", "Re: Guest post", {}, "Sure!"),
+    ("interested", "Re: Guest post", {}, "Sounds good, send me your topic ideas." + SIG + Q),
+    ("interested", "Re: Guest post", {}, "Hi, we'd love to have a guest post from you." + Q),
+    ("interested", "Re: Guest post", {}, "Happy to publish it. Go ahead and send the draft." + SIG),
+    ("interested", "Re: Guest post", {}, "We accept guest posts. Looking forward to it."),
+    ("interested", "Re: Gastbeitrag", {}, "Ja, gerne! Schicken Sie mir Ihre Themenvorschläge."),
+    ("interested", "Re: Article invité", {}, "Oui, avec plaisir."),
+    ("interested", "Re: Artículo", {}, "Claro, estamos interesados."),
+    ("interested", "Re: Articolo", {}, "Volentieri, siamo interessati."),
+    ("interested", "Re: Gastblog", {}, "Graag, stuur maar op."),
+    ("interested", "Re: Artigo", {}, "Sim, temos interesse? Não, sim: interessados."),
+    ("interested", "Re: Guest post", {}, "ok"),
+    (
+        "interested",
+        "Fwd: Guest post",
+        {},
+        "I'm interested, this sounds great.\n\n---------- Forwarded message ---------\nFrom: Outreach <outreach@sender.test>\nSubject: Guest post\n\nPlease unsubscribe here if not interested.",
+    ),
+    # not_interested
+    ("not_interested", "Re: Guest post", {}, "No" + Q),
+    ("not_interested", "Re: Guest post", {}, "No thanks."),
+    ("not_interested", "Re: Guest post", {}, "We are not interested at this time." + SIG),
+    ("not_interested", "Re: Guest post", {}, "Thanks, but we don't accept guest posts." + Q),
+    ("not_interested", "Re: Guest post", {}, "Not a good fit for our site, we'll pass."),
+    ("not_interested", "Re: Gastbeitrag", {}, "Kein Interesse, danke."),
+    ("not_interested", "Re: Article", {}, "Non merci, pas intéressé."),
+    ("not_interested", "Re: Artículo", {}, "No nos interesa, gracias."),
+    ("not_interested", "Re: Articolo", {}, "Non siamo interessati."),
+    ("not_interested", "Re: Gastblog", {}, "Geen interesse."),
+    ("not_interested", "Re: Artigo", {}, "Não temos interesse."),
+    ("not_interested", "Re: Guest post", {}, "Nope."),
+    # question
+    ("question", "Re: Guest post", {}, "What topics did you have in mind?" + Q),
+    ("question", "Re: Guest post", {}, "Can you send examples of your previous articles?" + SIG),
+    ("question", "Re: Guest post", {}, "How long would the article be?"),
+    (
+        "question",
+        "Re: Guest post",
+        {},
+        "Who are you writing for?\n\n-----Original Message-----\nFrom: Outreach\nSent: Monday\nTo: me\nSubject: Guest post\n\nAre you interested?",
+    ),
+    ("question", "Re: Gastbeitrag", {}, "Worum soll es in dem Artikel gehen?"),
+    ("question", "Re: Article", {}, "Quel sujet proposez-vous ?"),
+    ("question", "Re: Guest post", {}, "Do you also write in German?"),
+    # wrong_person
+    ("wrong_person", "Re: Guest post", {}, "Anna no longer works here." + Q),
+    (
+        "wrong_person",
+        "Re: Guest post",
+        {},
+        "She has left the company. Please contact our marketing team.",
+    ),
+    ("wrong_person", "Re: Guest post", {}, "I'm not the right person for this, sorry." + SIG),
+    ("wrong_person", "Re: Guest post", {}, "Wrong contact, I only handle billing."),
+    ("wrong_person", "Re: Gastbeitrag", {}, "Herr Meier arbeitet nicht mehr bei uns."),
+    (
+        "wrong_person",
+        "Re: Article",
+        {},
+        "Elle ne travaille plus ici, elle ne fait plus partie de l'équipe.",
+    ),
+    # payment_request
+    ("payment_request", "Re: Guest post", {}, "Our fee for a sponsored post is $150." + Q),
+    (
+        "payment_request",
+        "Re: Guest post",
+        {},
+        "Sure, we charge 200 USD per article with a dofollow link.",
+    ),
+    ("payment_request", "Re: Guest post", {}, "Please find our price list attached." + SIG),
+    (
+        "payment_request",
+        "Re: Guest post",
+        {},
+        "Guest posts are paid placements only, payment via PayPal in advance.",
+    ),
+    ("payment_request", "Re: Gastbeitrag", {}, "Gesponserte Artikel kosten 120 €."),
+    ("payment_request", "Re: Article", {}, "Nos tarifs pour un article sponsorisé: 90 euros."),
+    ("payment_request", "Re: Artículo", {}, "El precio de un artículo patrocinado es 80 €."),
+    ("payment_request", "Re: Guest post", {}, "What's your budget?"),
+    # other
+    ("other", "Re: Guest post", {}, "Thanks." + Q),
+    ("other", "Re: Guest post", {}, "Received, I'll forward this to the editor." + SIG),
+    ("other", "Re: Guest post", {}, "Noted." + Q),
+    ("other", "Re: Guest post", {}, ""),
+]
