@@ -30,6 +30,12 @@ Duty = Callable[[WorkerContext], Awaitable[int]]
 def duties() -> list[tuple[str, Duty]]:
     """Every domain's due work, in the order it runs in one pass. Each returns how much it did."""
     found: list[tuple[str, Duty]] = []
+    from .outreach.followup_sender import send_due as send_due_follow_ups
+
+    found.append(("follow_ups", send_due_follow_ups))
+    from .replies.service import poll_duty as poll_mailbox
+
+    found.append(("mailbox_poll", poll_mailbox))
     return found
 
 

@@ -1,0 +1,164 @@
+"""The send ledger: what policy needs to know (counts, duplicates, suppression), the lock that
+makes reserving a cap slot atomic, and recording how a delivery ended.
+
+A cap slot is an `outreach_attempts` row in status `sending` or `sent` on that UTC day; a
+`failed` row frees it. Counting and inserting happen in one transaction that first takes the
+sender's day lock, so concurrent requests, in any number of processes, queue on it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, ScalarSelect, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..config import Settings
+from ..db import insert_for, utcnow
+from ..models import Lead, OutreachAttempt, SendCounter, Suppression
+from ..suppression import service as suppression
+from . import policy
+from .smtp import DeliveryError
+
+HOLDING = ("sending", "sent")
+
+
+def utc_day(now: datetime) -> date:
+    return now.date()
+
+
+def limits(settings: Settings) -> policy.Limits:
+    return policy.Limits(
+        sender_day=settings.policy_sender_daily_cap,
+        recipient_domain_day=settings.policy_domain_daily_cap,
+        workspace_day=settings.policy_workspace_daily_cap,
+    )
+
+
+async def lock_sender_day(session: AsyncSession, sender: str, day: date) -> None:
+    """Serialize reservations for one sender and day.
+
+    PostgreSQL: make sure the counter row exists, then `SELECT ... FOR UPDATE` it; a concurrent
+    transaction waits here until ours commits and then counts our attempt. The row is only the
+    lock: slots are counted from `outreach_attempts`, so a failure frees its slot. SQLite: the
+    transaction began with `BEGIN IMMEDIATE`, which already admits one writer at a time.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    await session.execute(
+        insert_for(session, SendCounter)
+        .values(sender_email=sender, day=day, reserved=0)
+        .on_conflict_do_nothing(index_elements=["sender_email", "day"])
+    )
+    await session.execute(
+        select(SendCounter.reserved)
+        .where(SendCounter.sender_email == sender, SendCounter.day == day)
+        .with_for_update()
+    )
+
+
+def _count(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    return (
+        select(func.count())
+        .select_from(OutreachAttempt)
+        .where(OutreachAttempt.status.in_(HOLDING), *conditions)
+        .scalar_subquery()
+    )
+
+
+async def facts(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    workspace_id: str,
+    sender: str,
+    recipient: policy.Recipient,
+    site_domain: str | None,
+    lead_consent: bool,
+    subject: str | None,
+    now: datetime,
+) -> policy.Facts:
+    """Everything `policy.evaluate` reads, in one round trip. `subject=None` skips the duplicate
+    check (follow-ups: the same thread is not a duplicate; a validate call without a subject)."""
+    a = OutreachAttempt
+    day = utc_day(now)
+    columns: list[Any] = [
+        _count(a.sender_email == sender, a.send_day == day),
+        _count(a.workspace_id == workspace_id, a.send_day == day),
+    ]
+    address, domain = recipient.address, recipient.domain
+    usable = recipient.reason is None and address is not None and domain is not None
+    if usable:
+        columns.append(
+            _count(a.sender_email == sender, a.send_day == day, a.recipient_domain == domain)
+        )
+        # The rule of suppression.service.is_suppressed: the address, or `*@` its exact domain.
+        columns.append(
+            exists().where(
+                Suppression.workspace_id == workspace_id,
+                Suppression.email.in_([address, f"*@{domain}"]),
+            )
+        )
+        window = settings.policy_duplicate_window_days
+        if subject is not None and window > 0:
+            columns.append(
+                exists().where(
+                    a.workspace_id == workspace_id,
+                    a.recipient_email == address,
+                    a.subject_key == policy.subject_key(subject),
+                    a.status.in_(HOLDING),
+                    a.created_at >= now - timedelta(days=window),
+                )
+            )
+    row = (await session.execute(select(*columns))).one()
+    values = list(row) + [0, False, False][len(row) - 2 :]
+    return policy.Facts(
+        recipient=recipient,
+        site_domain=site_domain,
+        lead_consent=lead_consent,
+        suppressed=bool(values[3]),
+        duplicate=bool(values[4]),
+        counts=policy.Counts(int(values[0]), int(values[2]), int(values[1])),
+        limits=limits(settings),
+    )
+
+
+async def record_sent(session: AsyncSession, attempt_id: str, sent_at: datetime) -> None:
+    await session.execute(
+        update(OutreachAttempt)
+        .where(OutreachAttempt.id == attempt_id)
+        .values(status="sent", sent_at=sent_at, error=None)
+    )
+
+
+async def record_failed(
+    session: AsyncSession, attempt: OutreachAttempt, failure: DeliveryError
+) -> None:
+    """Mark the attempt failed (freeing its cap slot). A permanent refusal of the recipient also
+    suppresses the address (source `bounce`), marks the lead bounced and cancels its follow-ups."""
+    from . import followups  # followups imports this module
+
+    await session.execute(
+        update(OutreachAttempt)
+        .where(OutreachAttempt.id == attempt.id)
+        .values(
+            status="failed",
+            error=failure.error,
+            smtp_code=failure.smtp_code,
+            permanent_failure=failure.permanent_recipient,
+        )
+    )
+    if not failure.permanent_recipient:
+        return
+    await suppression.suppress(
+        session,
+        attempt.workspace_id,
+        attempt.recipient_email,
+        source="bounce",
+        reason=failure.error[:500],
+    )
+    await session.execute(
+        update(Lead).where(Lead.id == attempt.lead_id).values(status="bounced", updated_at=utcnow())
+    )
+    await followups.cancel_pending(session, attempt.lead_id, "bounced")

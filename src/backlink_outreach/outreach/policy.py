@@ -1,0 +1,137 @@
+"""The send policy: a pure function of facts the service loaded, returning a stable reason code.
+
+No I/O here. The service loads counts, suppression and duplicate facts (inside the transaction
+that reserves the cap slot) and asks `evaluate`; `POST /policy/validate` asks the same function
+read-only. Checks run in this order; the first that fails is the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..domains import InvalidValue, email_domain, normalize_email
+from . import consent
+
+MISSING_RECIPIENT = "missing_recipient"
+INVALID_RECIPIENT = "invalid_recipient"
+BLOCKED_ROLE_ADDRESS = "blocked_role_address"
+SUPPRESSED = "suppressed"
+DUPLICATE = "duplicate"
+SENDER_DAILY_CAP = "sender_daily_cap"
+RECIPIENT_DOMAIN_DAILY_CAP = "recipient_domain_daily_cap"
+WORKSPACE_DAILY_CAP = "workspace_daily_cap"
+CONSENT_REQUIRED = "consent_required"
+
+REASONS = (
+    MISSING_RECIPIENT,
+    INVALID_RECIPIENT,
+    BLOCKED_ROLE_ADDRESS,
+    SUPPRESSED,
+    DUPLICATE,
+    SENDER_DAILY_CAP,
+    RECIPIENT_DOMAIN_DAILY_CAP,
+    WORKSPACE_DAILY_CAP,
+    CONSENT_REQUIRED,
+)
+CAP_REASONS = frozenset({SENDER_DAILY_CAP, RECIPIENT_DOMAIN_DAILY_CAP, WORKSPACE_DAILY_CAP})
+
+# Mailboxes run by machines or abuse desks: writing to them hurts the sender's reputation.
+# info@, editor@ and contact@ are allowed on purpose: in link building they are often the
+# right contact.
+ROLE_LOCAL_PARTS = frozenset(
+    {
+        "abuse",
+        "postmaster",
+        "hostmaster",
+        "noc",
+        "security",
+        "noreply",
+        "no-reply",
+        "mailer-daemon",
+    }
+)
+
+_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|vs)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
+
+
+def subject_key(subject: str) -> str:
+    """Case, whitespace and `Re:`/`Fwd:` prefixes ignored: `RE: Fwd:  Hello` -> `hello`."""
+    return _SPACE.sub(" ", _PREFIX.sub("", subject)).strip().lower()
+
+
+@dataclass(frozen=True)
+class Counts:
+    sender_day: int = 0
+    recipient_domain_day: int = 0
+    workspace_day: int = 0
+
+
+@dataclass(frozen=True)
+class Limits:
+    sender_day: int
+    recipient_domain_day: int
+    workspace_day: int
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A recipient that passed the address checks, or the reason it did not."""
+
+    address: str | None
+    domain: str | None
+    reason: str | None
+
+
+def check_recipient(raw: str | None) -> Recipient:
+    """The checks that need no database: presence, syntax, role mailboxes."""
+    if raw is None or not raw.strip():
+        return Recipient(None, None, MISSING_RECIPIENT)
+    try:
+        address = normalize_email(raw)
+    except InvalidValue:
+        return Recipient(None, None, INVALID_RECIPIENT)
+    local = address.rsplit("@", 1)[0].split("+", 1)[0]
+    if local in ROLE_LOCAL_PARTS:
+        return Recipient(address, email_domain(address), BLOCKED_ROLE_ADDRESS)
+    return Recipient(address, email_domain(address), None)
+
+
+@dataclass(frozen=True)
+class Facts:
+    recipient: Recipient
+    site_domain: str | None  # the lead's website domain; None without a lead
+    lead_consent: bool
+    suppressed: bool
+    duplicate: bool  # always False for follow-ups: the same thread is not a duplicate
+    counts: Counts
+    limits: Limits
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str | None
+    legal_basis: str | None
+
+
+def evaluate(facts: Facts) -> Decision:
+    recipient = facts.recipient
+    if recipient.reason is not None or recipient.domain is None:
+        return Decision(False, recipient.reason or INVALID_RECIPIENT, None)
+    basis = consent.decide(facts.site_domain, recipient.domain, facts.lead_consent)
+    if facts.suppressed:
+        return Decision(False, SUPPRESSED, basis.legal_basis)
+    if facts.duplicate:
+        return Decision(False, DUPLICATE, basis.legal_basis)
+    counts, limits = facts.counts, facts.limits
+    if counts.sender_day >= limits.sender_day:
+        return Decision(False, SENDER_DAILY_CAP, basis.legal_basis)
+    if counts.recipient_domain_day >= limits.recipient_domain_day:
+        return Decision(False, RECIPIENT_DOMAIN_DAILY_CAP, basis.legal_basis)
+    if counts.workspace_day >= limits.workspace_day:
+        return Decision(False, WORKSPACE_DAILY_CAP, basis.legal_basis)
+    if basis.blocked:
+        return Decision(False, CONSENT_REQUIRED, basis.legal_basis)
+    return Decision(True, None, basis.legal_basis)

@@ -1,0 +1,261 @@
+"""Delivery: SMTP with aiosmtplib, or `.eml` files in MAIL_OUTBOX_DIR when no SMTP_HOST is set.
+
+One SMTP connection per server configuration and event loop, guarded by a lock (one connection
+must never carry two transactions at once). A burst reuses it: it stays open while sends follow
+each other (closed after `LINGER_SECONDS` without one) or while a worker pass holds `burst()`
+(closed when the pass ends).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import ssl
+import weakref
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosmtplib
+import structlog
+
+from ..config import Settings
+from ..errors import NotConfigured
+
+log = structlog.get_logger(__name__)
+
+LINGER_SECONDS = 2.0
+NOT_CONFIGURED = "SMTP is not configured: set SMTP_HOST (or MAIL_OUTBOX_DIR to write .eml files)"
+
+_ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+# Enhanced status codes that mean "this mailbox does not exist / is disabled" (RFC 3463).
+PERMANENT_RECIPIENT_STATUSES = frozenset(
+    {"5.1.0", "5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", "5.2.1"}
+)
+_UNKNOWN_USER = re.compile(
+    r"user unknown|unknown user|no such (user|mailbox)|does not exist|unknown recipient|"
+    r"recipient address rejected|mailbox (unavailable|not found|disabled)",
+    re.IGNORECASE,
+)
+
+
+class DeliveryError(Exception):
+    """The message was not accepted. `error` is short and safe to store and show."""
+
+    def __init__(
+        self, error: str, smtp_code: int | None = None, permanent_recipient: bool = False
+    ) -> None:
+        super().__init__(error)
+        self.error = error[:300]
+        self.smtp_code = smtp_code
+        self.permanent_recipient = permanent_recipient
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def _classify(code: int, text: str, *, at_recipient: bool) -> DeliveryError:
+    kind = "transient" if 400 <= code < 500 else "permanent"
+    match = _ENHANCED.search(text)
+    status = match.group(0) if match else None
+    permanent_recipient = (
+        at_recipient
+        and kind == "permanent"
+        and (status in PERMANENT_RECIPIENT_STATUSES or bool(_UNKNOWN_USER.search(text)))
+    )
+    return DeliveryError(f"{kind}: {code} {_short(text)}".strip(), code, permanent_recipient)
+
+
+def classify(exc: BaseException) -> DeliveryError:
+    """Map whatever aiosmtplib or the network raised to a short, stored error."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+        first = exc.recipients[0]
+        return _classify(first.code, first.message, at_recipient=True)
+    if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
+        return _classify(exc.code, exc.message, at_recipient=True)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return _classify(exc.code, exc.message, at_recipient=False)
+    if isinstance(exc, TimeoutError):
+        return DeliveryError("transient: timed out talking to the SMTP server")
+    if isinstance(exc, ConnectionRefusedError) or isinstance(exc.__cause__, ConnectionRefusedError):
+        return DeliveryError("transient: connection refused by the SMTP server")
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+        return DeliveryError("transient: the SMTP server closed the connection")
+    if isinstance(exc, ssl.SSLError):
+        return DeliveryError("transient: TLS handshake with the SMTP server failed")
+    if isinstance(exc, OSError | aiosmtplib.SMTPException):
+        return DeliveryError("transient: could not reach the SMTP server")
+    return DeliveryError("transient: delivery failed")
+
+
+class SmtpMailer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = asyncio.Lock()
+        self._client: aiosmtplib.SMTP | None = None
+        self._waiting = 0
+        self._holders = 0
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._closer: asyncio.Task[None] | None = None
+
+    def _new_client(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        return aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            timeout=s.smtp_timeout_seconds,
+            use_tls=s.smtp_security == "ssl",
+            start_tls=s.smtp_security == "starttls",
+        )
+
+    @contextlib.asynccontextmanager
+    async def burst(self) -> AsyncIterator[None]:
+        """Keep the connection open across several sends (a worker pass)."""
+        self._holders += 1
+        try:
+            yield
+        finally:
+            self._holders -= 1
+            if self._holders == 0 and self._waiting == 0:
+                if self._idle_timer is not None:
+                    self._idle_timer.cancel()
+                    self._idle_timer = None
+                async with self._lock:
+                    await self._close()
+
+    async def send(self, sender: str, recipient: str, data: bytes, name: str) -> None:
+        self._waiting += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._waiting -= 1
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        try:
+            await self._send_locked(sender, recipient, data)
+        finally:
+            self._lock.release()
+            if self._waiting == 0 and self._holders == 0 and self._client is not None:
+                loop = asyncio.get_running_loop()
+                self._idle_timer = loop.call_later(LINGER_SECONDS, self._close_when_idle)
+
+    def _close_when_idle(self) -> None:
+        self._idle_timer = None
+        self._closer = asyncio.get_running_loop().create_task(self._idle_close())
+
+    async def _idle_close(self) -> None:
+        if self._waiting or self._holders or self._lock.locked():
+            return
+        async with self._lock:
+            await self._close()
+
+    async def _send_locked(self, sender: str, recipient: str, data: bytes) -> None:
+        reused = self._client is not None
+        try:
+            client = await self._connected()
+            await client.sendmail(sender, [recipient], data)
+            return
+        except aiosmtplib.SMTPServerDisconnected:
+            await self._close(polite=False)
+            if not reused:
+                raise DeliveryError("transient: the SMTP server closed the connection") from None
+        except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPRecipientRefused) as exc:
+            # The connection is fine; reset the transaction so the next send can reuse it.
+            await self._reset()
+            raise classify(exc) from None
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a short stored error
+            await self._close(polite=False)
+            raise classify(exc) from None
+        # A connection kept from an earlier send went stale (server idle timeout): retry once
+        # on a fresh one. The server had not accepted the message, so this cannot double-send.
+        try:
+            client = await self._connected()
+            await client.sendmail(sender, [recipient], data)
+        except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPRecipientRefused) as exc:
+            await self._reset()
+            raise classify(exc) from None
+        except Exception as exc:  # noqa: BLE001
+            await self._close(polite=False)
+            raise classify(exc) from None
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is None or not self._client.is_connected:
+            self._client = self._new_client()
+            await self._client.connect()
+        return self._client
+
+    async def _reset(self) -> None:
+        if self._client is None:
+            return
+        try:
+            await self._client.rset()
+        except Exception:  # noqa: BLE001 - a failed RSET only means: reconnect next time
+            await self._close(polite=False)
+
+    async def _close(self, *, polite: bool = True) -> None:
+        client, self._client = self._client, None
+        if client is None or not client.is_connected:
+            return
+        if polite:
+            with contextlib.suppress(Exception):
+                await client.quit(timeout=2)
+        if client.is_connected:
+            client.close()
+
+
+class OutboxMailer:
+    """No SMTP server: write each message as `<name>.eml` (development and first tries)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @contextlib.asynccontextmanager
+    async def burst(self) -> AsyncIterator[None]:
+        yield
+
+    async def send(self, sender: str, recipient: str, data: bytes, name: str) -> None:
+        path = self.folder / f"{name}.eml"
+        await asyncio.to_thread(self._write, path, data)
+        log.info("mail_written_to_outbox", path=str(path), note="SMTP_HOST is not set")
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+
+
+Mailer = SmtpMailer | OutboxMailer
+# Per event loop (a lock belongs to one loop), then per server configuration.
+_mailers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[object, ...], SmtpMailer]]
+_mailers = weakref.WeakKeyDictionary()
+
+
+def check_configured(settings: Settings) -> None:
+    if not settings.smtp_host and settings.mail_outbox_dir is None:
+        raise NotConfigured(NOT_CONFIGURED)
+
+
+def mailer_for(settings: Settings) -> Mailer:
+    """The process's mailer for these settings (one SMTP connection per server and loop)."""
+    check_configured(settings)
+    if not settings.smtp_host:
+        assert settings.mail_outbox_dir is not None
+        return OutboxMailer(settings.mail_outbox_dir)
+    per_loop = _mailers.setdefault(asyncio.get_running_loop(), {})
+    key = (
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_security,
+        settings.smtp_username,
+        settings.smtp_timeout_seconds,
+    )
+    mailer = per_loop.get(key)
+    if mailer is None:
+        mailer = per_loop[key] = SmtpMailer(settings)
+    return mailer
