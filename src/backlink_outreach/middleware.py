@@ -12,7 +12,7 @@ from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import TOO_LARGE
+from .errors import NOT_FOUND, TOO_LARGE
 
 log = structlog.get_logger("backlink_outreach.access")
 
@@ -72,6 +72,44 @@ class BodySizeLimit:
         except _BodyTooLarge:
             if not started:
                 await _send_too_large(send)
+
+
+class RejectNulBytes:
+    """PostgreSQL cannot store or compare text with NUL in it (asyncpg raises), so a `%00` in a
+    path or query would otherwise reach the database and fail there. No id or query value of ours
+    ever contains one: a path with NUL names nothing (404); a query with NUL is invalid (422)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"").lower()
+            if "\x00" in scope.get("path", ""):
+                await _send_json(send, 404, {"detail": NOT_FOUND})
+                return
+            if b"%00" in query or b"\x00" in query:
+                msg = "Query parameters must not contain NUL characters."
+                await _send_json(
+                    send, 422, {"detail": [{"loc": ["query"], "msg": msg, "type": "value_error"}]}
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+async def _send_json(send: Send, status: int, payload: object) -> None:
+    body = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _send_too_large(send: Send) -> None:

@@ -18,6 +18,22 @@ async def test_unknown_route_and_id_are_the_404_body(api: Api) -> None:
         assert (response.status_code, response.json()) == (404, {"detail": "Resource not found"})
 
 
+async def test_nul_bytes_in_paths_and_queries_never_reach_the_database(api: Api) -> None:
+    """PostgreSQL refuses NUL in text: without the guard these were 500s there."""
+    campaign = await create_campaign(api)
+    for path in (
+        "/campaigns/%00",
+        f"/campaigns/{campaign['id']}%00",
+        f"/campaigns/{campaign['id']}/leads/x%00/status",
+        "/emails/templates/%00",
+    ):
+        response = await api.get(path)
+        assert (response.status_code, response.json()) == (404, {"detail": "Resource not found"})
+    response = await api.get("/campaigns", params={"workspace_id": "a\x00b"})
+    assert response.status_code == 422
+    assert (await api.get(f"/campaigns/{campaign['id']}")).status_code == 200
+
+
 async def test_body_over_limit_is_413_and_writes_nothing(make_api: MakeApi) -> None:
     async with make_api(max_body_bytes=2000) as api:
         campaign = await create_campaign(api)

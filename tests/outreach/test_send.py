@@ -134,6 +134,22 @@ async def test_unknown_placeholder_is_422_and_stores_nothing(
     assert mail_server.messages == []
 
 
+async def test_topic_is_the_campaigns_first_keyword(mail_api: Api, mail_server: MailServer) -> None:
+    campaign, lead = await campaign_with_lead(mail_api, keywords=["urban composting", "soil"])
+    response = await send(
+        mail_api,
+        campaign,
+        lead,
+        subject="An idea on {topic}",
+        body="Hi {name}, a piece on {topic} for {domain}?",
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["subject"] == "An idea on urban composting"
+    [received] = mail_server.messages
+    assert received.message["Subject"] == "An idea on urban composting"
+    assert "a piece on urban composting for garden.test?" in received.text()
+
+
 async def test_header_injection_is_422(mail_api: Api, mail_server: MailServer) -> None:
     campaign = (await campaign_with_lead(mail_api))[0]
     lead = await add_lead(

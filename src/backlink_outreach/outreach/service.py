@@ -52,8 +52,11 @@ def _render(text: str, values: dict[str, str], field: str) -> str:
         raise Unprocessable(f"template syntax: {exc}", "template_syntax", ["body", field]) from None
 
 
-def render_message(settings: Settings, lead: Lead, subject: str, body: str) -> tuple[str, str]:
-    values = fields.template_values(lead, settings)
+def render_message(
+    settings: Settings, lead: Lead, subject: str, body: str, topic: str = ""
+) -> tuple[str, str]:
+    """Render subject and body for a lead. `{topic}` is the campaign's first keyword."""
+    values = fields.template_values(lead, settings, {"topic": topic} if topic else None)
     rendered_subject = _render(subject, values, "subject").strip()
     rendered_body = _render(body, values, "body")
     if "\r" in rendered_subject or "\n" in rendered_subject:
@@ -83,7 +86,8 @@ async def _reserve(
     if data.workspace_id not in (None, "default", campaign.workspace_id):
         raise NotFound()
     lead = await leads.get_lead(session, campaign, data.lead_id)
-    subject, body = render_message(settings, lead, data.subject, data.body)
+    topic = campaign.keywords[0] if campaign.keywords else ""
+    subject, body = render_message(settings, lead, data.subject, data.body, topic)
     sender = sender_address(settings)
     recipient = policy.check_recipient(lead.contact_email)
     now = utcnow()
