@@ -1,5 +1,80 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from ..campaigns.service import get_campaign
+from ..deps import PrincipalDep, SessionDep
+from . import exports, service
+from .schemas import CampaignAnalytics, Snapshot
 
 router = APIRouter(tags=["analytics"])
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "CSV with a header row"}
+}
+
+
+@router.get("/campaigns/{campaign_id}/analytics", response_model=CampaignAnalytics)
+async def campaign_analytics(
+    campaign_id: str,
+    session: SessionDep,
+    principal: PrincipalDep,
+    days: int = Query(default=30, ge=1, le=365, description="Days of daily_send_volume."),
+) -> CampaignAnalytics:
+    return await service.campaign_analytics(session, principal, campaign_id, days)
+
+
+@router.get("/reporting/snapshot", response_model=Snapshot)
+async def reporting_snapshot(session: SessionDep, principal: PrincipalDep) -> Snapshot:
+    return await service.snapshot(session, principal)
+
+
+async def _export(
+    request: Request, session: SessionDep, principal: PrincipalDep, campaign_id: str, kind: str
+) -> StreamingResponse:
+    # The 404 is decided here, on the request's session, before any byte is streamed.
+    campaign = await get_campaign(session, principal, campaign_id)
+    opener = exports.reader_for(request.app.state.engine, request.app.state.sessionmaker)
+    name = exports.filename(campaign.id, kind)
+    return StreamingResponse(
+        exports.stream_csv(opener, kind, campaign.id),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get(
+    "/campaigns/{campaign_id}/export/leads",
+    response_class=StreamingResponse,
+    responses=CSV_RESPONSE,
+)
+async def export_leads(
+    campaign_id: str, request: Request, session: SessionDep, principal: PrincipalDep
+) -> StreamingResponse:
+    return await _export(request, session, principal, campaign_id, "leads")
+
+
+@router.get(
+    "/campaigns/{campaign_id}/export/attempts",
+    response_class=StreamingResponse,
+    responses=CSV_RESPONSE,
+)
+async def export_attempts(
+    campaign_id: str, request: Request, session: SessionDep, principal: PrincipalDep
+) -> StreamingResponse:
+    return await _export(request, session, principal, campaign_id, "attempts")
+
+
+@router.get(
+    "/campaigns/{campaign_id}/export/replies",
+    response_class=StreamingResponse,
+    responses=CSV_RESPONSE,
+)
+async def export_replies(
+    campaign_id: str, request: Request, session: SessionDep, principal: PrincipalDep
+) -> StreamingResponse:
+    return await _export(request, session, principal, campaign_id, "replies")

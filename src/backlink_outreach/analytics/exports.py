@@ -1,0 +1,196 @@
+"""CSV exports of a campaign's leads, attempts and replies, streamed from a server-side cursor.
+
+The request's own session is closed before a streamed body starts, so the generator opens its
+own read-only session. On SQLite that session comes from a small engine without the writers'
+`BEGIN IMMEDIATE`: a long export must not hold the write lock (WAL lets the one SELECT read a
+consistent snapshot while others write). On PostgreSQL it is a READ ONLY transaction on the
+app's pool, and `yield_per` makes asyncpg use a server-side cursor.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, event, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from ..models import Lead, OutreachAttempt, Reply
+from . import csv_safety
+
+ROWS_PER_FETCH = 1000
+FLUSH_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    model: Any
+    fields: tuple[str, ...]
+    order_by: tuple[str, ...]
+    list_fields: tuple[str, ...] = ()  # JSON lists, joined and guarded in Python
+
+    def query(self, campaign_id: str) -> Select[Any]:
+        columns = [csv_safety.sql_cell(getattr(self.model, name)) for name in self.fields]
+        order = [getattr(self.model, name) for name in self.order_by]
+        return (
+            select(*columns)
+            .where(self.model.campaign_id == campaign_id)
+            .order_by(*order)
+            .execution_options(yield_per=ROWS_PER_FETCH)
+        )
+
+
+# Every field of the API object, in API.md's order, then the fields beyond it.
+KINDS: dict[str, ExportKind] = {
+    "leads": ExportKind(
+        Lead,
+        (
+            "id",
+            "campaign_id",
+            "website_url",
+            "domain",
+            "website_title",
+            "contact_email",
+            "quality_score",
+            "relevance_score",
+            "guest_post_likelihood",
+            "source",
+            "status",
+            "created_at",
+            "updated_at",
+            "contact_name",
+            "notes",
+            "consent",
+        ),
+        ("created_at", "id"),
+    ),
+    "attempts": ExportKind(
+        OutreachAttempt,
+        (
+            "id",
+            "campaign_id",
+            "lead_id",
+            "kind",
+            "step",
+            "sender_email",
+            "recipient_email",
+            "subject",
+            "body",
+            "message_id",
+            "status",
+            "legal_basis",
+            "error",
+            "created_at",
+            "sent_at",
+        ),
+        ("created_at", "id"),
+    ),
+    "replies": ExportKind(
+        Reply,
+        (
+            "id",
+            "campaign_id",
+            "lead_id",
+            "attempt_id",
+            "from_email",
+            "subject",
+            "snippet",
+            "received_at",
+            "classification",
+            "confidence",
+            "reasons",
+            "bounce_type",
+            "bounce_status",
+            "bounce_recipient",
+        ),
+        ("received_at", "id"),
+        list_fields=("reasons",),
+    ),
+}
+
+SessionOpener = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+def filename(campaign_id: str, kind: str) -> str:
+    return f"{campaign_id}-{kind}.csv"
+
+
+async def stream_csv(
+    open_session: SessionOpener, kind: str, campaign_id: str
+) -> AsyncIterator[bytes]:
+    """The CSV bytes, in chunks of about FLUSH_BYTES; memory does not grow with row count."""
+    spec = KINDS[kind]
+    list_positions = [spec.fields.index(name) for name in spec.list_fields]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(spec.fields)
+    async with open_session() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(text("SET TRANSACTION READ ONLY"))
+        # Core rows straight from the connection: the ORM layer adds nothing for plain columns.
+        connection = await session.connection()
+        result = await connection.stream(spec.query(campaign_id))
+        async for partition in result.partitions():
+            # Every other cell arrives rendered and guarded by the database (csv_safety.sql_cell).
+            rows: Iterable[Sequence[Any]] = partition
+            if list_positions:
+                rows = (_render_lists(row, list_positions) for row in partition)
+            writer.writerows(rows)
+            if buffer.tell() >= FLUSH_BYTES:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def _render_lists(row: Sequence[Any], positions: list[int]) -> list[Any]:
+    values = list(row)
+    for position in positions:
+        values[position] = csv_safety.cell(values[position] or [])
+    return values
+
+
+_readonly_engines: dict[str, AsyncEngine] = {}
+
+
+def reader_for(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> SessionOpener:
+    """Where an export reads from: see the module docstring."""
+    url = engine.url
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        # An in-memory SQLite database exists only on the app's own connection.
+        return sessionmaker
+    key = url.render_as_string(hide_password=False)
+    readonly = _readonly_engines.get(key)
+    if readonly is None:
+        readonly = _readonly_engines[key] = _sqlite_reader(key)
+    return async_sessionmaker(readonly, expire_on_commit=False, autoflush=False)
+
+
+def _sqlite_reader(url: str) -> AsyncEngine:
+    # NullPool: nothing to dispose at shutdown; one connection per export is cheap on SQLite.
+    engine = create_async_engine(make_url(url), poolclass=NullPool, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Driver autocommit: no BEGIN at all, so the SELECT takes only a WAL read snapshot.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
