@@ -34,6 +34,7 @@ class Lead(Base):
         Index("ix_leads_campaign_created", "campaign_id", "created_at", "id"),
         Index("ix_leads_contact_email", "contact_email"),
         Index("ix_leads_workspace_domain", "workspace_id", "domain"),
+        Index("ix_leads_campaign_status", "campaign_id", "status", "id"),  # analytics (0006)
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -18,6 +18,15 @@ class OutreachAttempt(Base):
         Index("ix_attempts_recipient_subject", "workspace_id", "recipient_email", "subject_key"),
         Index("ix_attempts_campaign_created", "campaign_id", "created_at", "id"),
         Index("ix_attempts_lead", "lead_id"),
+        # Analytics (migration 0006): contacted leads, sent counts, daily volume per campaign.
+        Index(
+            "ix_attempts_campaign_status_lead",
+            "campaign_id",
+            "status",
+            "lead_id",
+            "permanent_failure",
+        ),
+        Index("ix_attempts_campaign_status_sent", "campaign_id", "status", "sent_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
