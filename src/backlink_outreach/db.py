@@ -57,6 +57,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+READ_ONLY = "backlink_outreach_read_only"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -99,11 +102,20 @@ def _make_sqlite_transactions_immediate(engine: AsyncEngine, foreign_keys: bool)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers take no write lock (WAL lets them run beside the one writer); everything
+        # else takes it at BEGIN, so count-then-insert cannot interleave.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for work that only reads (GET requests, exports). On SQLite their transactions
+    start with a plain BEGIN and never wait for, or hold, the write lock."""
+    return make_sessionmaker(engine.execution_options(**{READ_ONLY: True}))
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -111,7 +123,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     Used with `Depends(get_session, scope="function")`; any exception rolls everything back.
     """
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    sessionmaker: async_sessionmaker[AsyncSession] = (
+        request.app.state.read_sessionmaker
+        if request.method in ("GET", "HEAD")
+        else request.app.state.sessionmaker
+    )
     async with sessionmaker() as session:
         try:
             yield session

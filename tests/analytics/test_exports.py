@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert
 
 from backlink_outreach.analytics import exports
-from backlink_outreach.db import make_sessionmaker
+from backlink_outreach.db import make_read_sessionmaker, make_sessionmaker
 from backlink_outreach.models import Lead
 from tests.analytics import seed
 from tests.conftest import Api
@@ -360,7 +360,7 @@ async def test_sqlite_export_does_not_block_writers(db: Database) -> None:
     if db.backend != "sqlite":
         pytest.skip("PostgreSQL readers never block writers")
     campaign_id = await seed_many_leads(db, exports.ROWS_PER_FETCH * 2)
-    opener = exports.reader_for(db.engine, make_sessionmaker(db.engine))
+    opener = make_read_sessionmaker(db.engine)
     chunks = exports.stream_csv(opener, "leads", campaign_id)
     first = await anext(chunks)
     assert first.startswith(b"id,campaign_id,")

@@ -87,3 +87,22 @@ async def test_delete_cascades_and_keeps_suppression(api: Api, db: Database) -> 
     assert leads == [other["id"]]
     assert suppressed == 1
     assert (await api.delete(f"/campaigns/{campaign['id']}")).status_code == 404
+
+
+async def test_reads_do_not_wait_for_the_sqlite_write_lock(api: Api, db: Database) -> None:
+    """GET requests start a plain BEGIN: while another writer holds SQLite's write lock, reads
+    still answer at once (WAL), instead of queueing behind it like writes do."""
+    import asyncio
+    import sqlite3
+
+    if db.backend != "sqlite":
+        return
+    campaign = await create_campaign(api)
+    writer = sqlite3.connect(db.engine.url.database or "", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        response = await asyncio.wait_for(api.get(f"/campaigns/{campaign['id']}"), timeout=5)
+        assert response.status_code == 200
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -1,10 +1,10 @@
 """CSV exports of a campaign's leads, attempts and replies, streamed from a server-side cursor.
 
 The request's own session is closed before a streamed body starts, so the generator opens its
-own read-only session. On SQLite that session comes from a small engine without the writers'
-`BEGIN IMMEDIATE`: a long export must not hold the write lock (WAL lets the one SELECT read a
-consistent snapshot while others write). On PostgreSQL it is a READ ONLY transaction on the
-app's pool, and `yield_per` makes asyncpg use a server-side cursor.
+own read-only session (`db.make_read_sessionmaker`). On SQLite that transaction starts with a
+plain BEGIN, not the writers' `BEGIN IMMEDIATE`: a long export must not hold the write lock (WAL
+lets the one SELECT read a consistent snapshot while others write). On PostgreSQL it is a READ
+ONLY transaction on the app's pool, and streaming makes asyncpg use a server-side cursor.
 """
 
 from __future__ import annotations
@@ -16,15 +16,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, event, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Select, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Lead, OutreachAttempt, Reply
 from . import csv_safety
@@ -159,38 +152,3 @@ def _render_lists(row: Sequence[Any], positions: list[int]) -> list[Any]:
     for position in positions:
         values[position] = csv_safety.cell(values[position] or [])
     return values
-
-
-_readonly_engines: dict[str, AsyncEngine] = {}
-
-
-def reader_for(
-    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
-) -> SessionOpener:
-    """Where an export reads from: see the module docstring."""
-    url = engine.url
-    database = url.database or ""
-    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
-        # An in-memory SQLite database exists only on the app's own connection.
-        return sessionmaker
-    key = url.render_as_string(hide_password=False)
-    readonly = _readonly_engines.get(key)
-    if readonly is None:
-        readonly = _readonly_engines[key] = _sqlite_reader(key)
-    return async_sessionmaker(readonly, expire_on_commit=False, autoflush=False)
-
-
-def _sqlite_reader(url: str) -> AsyncEngine:
-    # NullPool: nothing to dispose at shutdown; one connection per export is cheap on SQLite.
-    engine = create_async_engine(make_url(url), poolclass=NullPool, connect_args={"timeout": 30})
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Driver autocommit: no BEGIN at all, so the SELECT takes only a WAL read snapshot.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA query_only=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    return engine

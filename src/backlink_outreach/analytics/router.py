@@ -38,7 +38,7 @@ async def _export(
 ) -> StreamingResponse:
     # The 404 is decided here, on the request's session, before any byte is streamed.
     campaign = await get_campaign(session, principal, campaign_id)
-    opener = exports.reader_for(request.app.state.engine, request.app.state.sessionmaker)
+    opener = request.app.state.read_sessionmaker
     name = exports.filename(campaign.id, kind)
     return StreamingResponse(
         exports.stream_csv(opener, kind, campaign.id),
