@@ -117,8 +117,17 @@ def dev_token(
 
 
 @app.command()
-def doctor() -> None:
+def doctor(
+    stuck_after_seconds: float = typer.Option(
+        300.0,
+        "--stuck-after-seconds",
+        min=0,
+        help="Report attempts `sending` (and follow-ups due) for longer than this.",
+    ),
+) -> None:
     """Check the database, the schema, and attempts a crash left `sending` (never re-sent)."""
+    from datetime import timedelta
+
     from .db import create_engine
     from .doctor import examine
 
@@ -127,7 +136,7 @@ def doctor() -> None:
     async def main() -> int:
         engine = create_engine(settings.resolved_database_url)
         try:
-            report = await examine(engine, settings)
+            report = await examine(engine, settings, timedelta(seconds=stuck_after_seconds))
         finally:
             await engine.dispose()
         console = Console(soft_wrap=True)

@@ -61,7 +61,11 @@ def _configuration_warnings(settings: Settings) -> list[str]:
     return warnings
 
 
-async def examine(engine: AsyncEngine, settings: Settings) -> Report:
+async def examine(
+    engine: AsyncEngine, settings: Settings, stuck_after: timedelta = STUCK_AFTER
+) -> Report:
+    """`stuck_after`: how long an attempt may stay `sending` (or a follow-up stay due) before
+    it is reported; a send in progress normally ends within the SMTP timeout."""
     report = Report(warnings=_configuration_warnings(settings))
     try:
         async with engine.connect() as conn:
@@ -88,7 +92,7 @@ async def examine(engine: AsyncEngine, settings: Settings) -> Report:
                 )
                 .where(
                     OutreachAttempt.status == "sending",
-                    OutreachAttempt.created_at < now - STUCK_AFTER,
+                    OutreachAttempt.created_at < now - stuck_after,
                 )
                 .order_by(OutreachAttempt.created_at)
             )
@@ -103,7 +107,12 @@ async def examine(engine: AsyncEngine, settings: Settings) -> Report:
                     select(func.count())
                     .select_from(FollowUp)
                     .where(
-                        FollowUp.status == "scheduled", FollowUp.scheduled_for < now - STUCK_AFTER
+                        FollowUp.status == "scheduled",
+                        # A claimed follow-up (its attempt inserted) that is still `scheduled`
+                        # was cut off by a crash: it is reported with the stuck attempts, and
+                        # no worker will ever take it again, so it is not "overdue".
+                        FollowUp.sent_attempt_id.is_(None),
+                        FollowUp.scheduled_for < now - stuck_after,
                     )
                 )
                 or 0
