@@ -83,7 +83,8 @@ def _is_ip(host: str) -> bool:
 def normalize_website_url(raw: str) -> tuple[str, str]:
     """Return (url, domain) for an http(s) URL with a host; raise InvalidValue otherwise."""
     url = raw.strip()
-    if not url or any(ch in url for ch in "\r\n\t ") or len(url) > 2048:
+    # Control characters too: a NUL would reach PostgreSQL (which refuses it in text).
+    if not url or len(url) > 2048 or any(ch <= " " or "\x7f" <= ch <= "\x9f" for ch in url):
         raise InvalidValue("invalid URL")
     try:
         parts = urlsplit(url)
@@ -125,7 +126,9 @@ def normalize_email(raw: str) -> str:
     """Syntax check (no DNS) and lowercase. The domain is stored in its ASCII (IDNA) form.
 
     Reserved names that tests and documentation use (`.test`, `.example`) are accepted;
-    `localhost` and `.local` are not deliverable recipients.
+    `localhost` and `.local` are not deliverable recipients. A non-ASCII local part
+    (`josé@...`) is refused: it needs SMTPUTF8, which the sender does not speak, so every
+    send to it would fail; lead, suppression and policy all apply this one rule.
     """
     value = raw.strip()
     if value.startswith("*@"):
@@ -143,7 +146,7 @@ def normalize_email(raw: str) -> str:
         result = validate_email(
             value,
             check_deliverability=False,
-            allow_smtputf8=True,
+            allow_smtputf8=False,
             globally_deliverable=False,
             test_environment=True,
         )

@@ -89,12 +89,17 @@ class DeliveryFailed(AppError):
     detail = INTERNAL
 
 
+def _short_loc(part: Any) -> Any:
+    return part[:64] + "..." if isinstance(part, str) and len(part) > 64 else part
+
+
 def validation_errors(errors: Any) -> list[dict[str, Any]]:
     """FastAPI's list shape, without echoing the offending input back (it may be huge or secret)."""
     cleaned = []
     for err in errors:
         item: dict[str, Any] = {
-            "loc": list(err.get("loc", [])),
+            # A dict key is part of the location: cut it, or a 1 MB key comes back whole.
+            "loc": [_short_loc(part) for part in err.get("loc", [])],
             "msg": str(err.get("msg", "")),
             "type": str(err.get("type", "value_error")),
         }

@@ -19,6 +19,8 @@ log = structlog.get_logger("backlink_outreach.access")
 REQUESTS = Counter("bo_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("bo_http_request_seconds", "HTTP request latency", ["method", "route"])
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+MAX_PATH_CHARS = 4096
+MAX_QUERY_BYTES = 8192
 
 
 class _BodyTooLarge(HTTPException):
@@ -85,8 +87,17 @@ class RejectNulBytes:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             query = scope.get("query_string", b"").lower()
-            if "\x00" in scope.get("path", ""):
+            path = scope.get("path", "")
+            # Path parameters (ids, unsubscribe tokens) have no other length limit: a path
+            # longer than any of ours names nothing, and never reaches the database.
+            if "\x00" in path or len(path) > MAX_PATH_CHARS:
                 await _send_json(send, 404, {"detail": NOT_FOUND})
+                return
+            if len(query) > MAX_QUERY_BYTES:
+                msg = "The query string is too long."
+                await _send_json(
+                    send, 422, {"detail": [{"loc": ["query"], "msg": msg, "type": "too_long"}]}
+                )
                 return
             if b"%00" in query or b"\x00" in query:
                 msg = "Query parameters must not contain NUL characters."

@@ -9,15 +9,25 @@ from pydantic import AfterValidator, Field, StringConstraints
 from .domains import InvalidValue, normalize_email
 
 
-def _no_nul(value: str) -> str:
+def no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
 
 
+_no_nul = no_nul
+
+
+def is_single_line(value: str) -> bool:
+    """No CR, LF, nor any other character `str.splitlines` breaks on (U+2028, NEL, VT, FF...):
+    `email` refuses a header value that splits into lines, so any of them in a subject made
+    the message unbuildable (a 500 after the attempt was stored)."""
+    return len(value.splitlines()) <= 1 and not value.endswith(("\r", "\n"))
+
+
 def _single_line(value: str) -> str:
     # CR or LF in a value that becomes a mail header would add a header.
-    if "\r" in value or "\n" in value:
+    if not is_single_line(value):
         raise ValueError("must be a single line (no CR or LF)")
     return value
 

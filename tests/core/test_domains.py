@@ -21,7 +21,7 @@ def _reference(value: str) -> str | None:
         result = validate_email(
             value.strip(),
             check_deliverability=False,
-            allow_smtputf8=True,
+            allow_smtputf8=False,
             globally_deliverable=False,
             test_environment=True,
         )

@@ -19,6 +19,8 @@ def test_bounce_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
     assert figures.precision >= 0.98
     assert figures.recipient_accuracy >= 0.95
     assert figures.auto_detected == figures.auto_files == 5
-    # The target is 0.95; sisimai's hard flag also depends on which SMTP command
-    # failed and on per-vendor rules, which these rules read only in part (see the report).
-    assert figures.hard_agreement >= 0.90
+    # The target is 0.95; reached 0.932 (579/621). Most of the rest are identical
+    # wordings ("550 5.2.1 <x>... User Unknown", "550 <x>: User unknown") that sisimai labels
+    # hard in some files and soft in others from per-vendor rules, and 12 rows where no
+    # failed recipient is found (mail a host bounced to itself).
+    assert figures.hard_agreement >= 0.93

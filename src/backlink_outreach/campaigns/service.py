@@ -38,6 +38,10 @@ async def get_campaign(
     session: AsyncSession, principal: Principal, campaign_id: str, *, for_update: bool = False
 ) -> Campaign:
     """The campaign if it lives in one of the caller's workspaces; 404 otherwise."""
+    if "\x00" in campaign_id:
+        # No id contains NUL, and PostgreSQL refuses it in a query (a 500): ids in bodies
+        # (discovery, email writing, reply polls) reach this lookup unchecked.
+        raise NotFound()
     query = select(Campaign).where(
         Campaign.id == campaign_id, Campaign.workspace_id.in_(principal.workspaces)
     )

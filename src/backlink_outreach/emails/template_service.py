@@ -48,6 +48,8 @@ async def create_template(
 async def get_template(
     session: AsyncSession, principal: Principal, template_id: str
 ) -> EmailTemplate:
+    if "\x00" in template_id:  # names no template; PostgreSQL would refuse it in the query
+        raise NotFound()
     template = (
         await session.execute(
             select(EmailTemplate).where(

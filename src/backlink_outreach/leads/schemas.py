@@ -3,13 +3,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from ..domains import InvalidValue, normalize_website_url
-from ..validation import EmailAddress, Label, Name, Notes, Score, ShortText
+from ..validation import EmailAddress, Label, Name, Notes, Score, ShortText, no_nul
 
 LeadStatus = Literal["discovered", "contacted", "replied", "placed", "bounced", "lost"]
-LeadId = Annotated[str, StringConstraints(max_length=64)]
+LeadId = Annotated[str, StringConstraints(max_length=64), AfterValidator(no_nul)]
 MAX_BULK = 10_000
 
 

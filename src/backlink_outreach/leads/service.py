@@ -103,6 +103,8 @@ async def bulk_add(session: AsyncSession, campaign: Campaign, entries: list[Any]
 
 
 async def get_lead(session: AsyncSession, campaign: Campaign, lead_id: str) -> Lead:
+    if "\x00" in lead_id:  # names no lead; PostgreSQL would refuse it in the query
+        raise NotFound()
     lead = (
         await session.execute(
             select(Lead).where(Lead.id == lead_id, Lead.campaign_id == campaign.id)

@@ -28,6 +28,7 @@ from ..errors import DeliveryFailed, NotFound, PolicyBlocked, Unprocessable
 from ..ids import new_id
 from ..leads import service as leads
 from ..models import Campaign, FollowUp, Lead, OutreachAttempt
+from ..validation import is_single_line
 from . import followups, ledger, message, policy, smtp, txn, unsubscribe
 from .schemas import AttemptOut, FollowUpOut, PolicyCounts, PolicyRequest, PolicyResult, SendRequest
 
@@ -59,7 +60,7 @@ def render_message(
     values = fields.template_values(lead, settings, {"topic": topic} if topic else None)
     rendered_subject = _render(subject, values, "subject").strip()
     rendered_body = _render(body, values, "body")
-    if "\r" in rendered_subject or "\n" in rendered_subject:
+    if not is_single_line(rendered_subject):
         raise Unprocessable(
             "The subject must be a single line (no CR or LF), also after rendering.",
             "value_error",

@@ -120,9 +120,12 @@ STRONG_HARD_RE = re.compile(
     r"recipient name is not recognized|not listed in|invalid final delivery|"
     r"address (couldn't|could not|can't|cannot) be found|address not found|unrouteable|"
     r"no smtp service|(account|address) or domain may not exist|unknown user:|"
-    r"recipient address rejected|check if (the )?address is correct",
+    r"check if (the )?address is correct|"
+    # Yahoo's SMTP reply for an address it has no account for ("554 delivery error: dd ...").
+    r"delivery error: dd this user doesn't have an? \S+ account",
     re.I,
 )
+LOCAL_MAILER_RE = re.compile(r"\s*x-unix\s*;", re.I)
 RCPT_RE = re.compile(r"\brcpt\b", re.I)
 HARD_STATUS = {"5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", "5.4.4", "5.1.4"}
 
@@ -204,6 +207,10 @@ def _standard(parsed: Parsed, blocks: list[dict[str, str]]) -> Bounce | None:
         if not recipient.status:
             recipient.status = _status("", notice)
         recipient.hard = _is_hard(recipient.status, text or notice, notice)
+        if LOCAL_MAILER_RE.match(recipient.diagnostic):
+            # Diagnostic type X-Unix (RFC 3464 section 2.3.6): a local delivery program such as
+            # procmail or a pipe failed after the address was accepted; the address is fine.
+            recipient.hard = False
     _describe(bounce)
     return bounce
 
@@ -216,6 +223,9 @@ def _non_standard(parsed: Parsed) -> Bounce | None:
     daemon = daemon or bool(re.search(r"mailer-daemon|postmaster|post_master", raw_from, re.I))
     null_sender = parsed.header("Return-Path").strip() in ("<>", "")
     subject_hit = bool(BOUNCE_SUBJECT_RE.search(parsed.subject))
+    if not (failed_header or daemon or subject_hit):
+        # The common case, a person's reply: no bounce evidence, so skip reading the text.
+        return None
     notice = _notice_text(parsed)
     failure_text = bool(FAILURE_TEXT_RE.search(notice))
     reasons: list[str] = []

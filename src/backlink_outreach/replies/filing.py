@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..ids import new_id
-from ..models import InboundMessage, Lead, Reply
+from ..models import InboundMessage, Lead
 from . import effects, threading
 from .classify import Result, classify
 from .imap import Fetched
@@ -48,24 +49,23 @@ class Outcome:
 def prepare(item: Fetched, today: date) -> Prepared:
     """Parse and classify one message. Never raises: a problem becomes `error`."""
     raw = item.raw if item.raw is not None else (item.header or b"")
-    digest = "sha256:" + hashlib.sha256(raw).hexdigest()
     if item.raw is None:
         parsed = _headers_only(raw)
-        return Prepared(item.uid, _key(parsed, digest), parsed, None, "too_large")
+        return Prepared(item.uid, _key(parsed, raw), parsed, None, "too_large")
     try:
         parsed = parse(raw)
     except Exception as exc:  # noqa: BLE001 - hostile input must not stop the poll
         parsed = _headers_only(raw)
-        return Prepared(item.uid, _key(parsed, digest), parsed, None, _error("parse", exc))
+        return Prepared(item.uid, _key(parsed, raw), parsed, None, _error("parse", exc))
     try:
         result = classify(parsed, today=today)
     except Exception as exc:  # noqa: BLE001
-        return Prepared(item.uid, _key(parsed, digest), parsed, None, _error("classify", exc))
+        return Prepared(item.uid, _key(parsed, raw), parsed, None, _error("classify", exc))
     error = None
     if result.classification != "bounce":
         fatal = [FATAL_DEFECTS[d] for d in parsed.defects if d in FATAL_DEFECTS]
         error = fatal[0] if fatal else None
-    return Prepared(item.uid, _key(parsed, digest), parsed, result, error)
+    return Prepared(item.uid, _key(parsed, raw), parsed, result, error)
 
 
 def _error(stage: str, exc: Exception) -> str:
@@ -73,8 +73,11 @@ def _error(stage: str, exc: Exception) -> str:
     return f"{stage}_error"
 
 
-def _key(parsed: Parsed | None, digest: str) -> str:
-    return (parsed.message_id if parsed and parsed.message_id else digest)[:998]
+def _key(parsed: Parsed | None, raw: bytes) -> str:
+    """The dedupe key: the Message-ID, or a hash of the bytes for mail without one."""
+    if parsed and parsed.message_id:
+        return parsed.message_id[:998]
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 def _headers_only(raw: bytes) -> Parsed | None:
@@ -94,14 +97,17 @@ async def file_batch(
     *,
     isolate: bool = False,
 ) -> list[Outcome]:
-    """File a batch. With `isolate`, each message gets its own savepoint, so one that fails
-    while filing becomes `failed` without losing the others (the slow path, used on retry)."""
+    """File a batch with a few set-based statements. With `isolate`, each message's reply and
+    effects get their own savepoint, so one that fails while filing becomes `failed` without
+    losing the others (the slow path, used only when the batch as a whole failed)."""
     keys = list({p.key for p in batch})
-    seen = set(
-        await session.scalars(
-            select(InboundMessage.message_key).where(InboundMessage.message_key.in_(keys))
+    seen: set[str] = set()
+    for chunk in _chunks(keys):
+        seen.update(
+            await session.scalars(
+                select(InboundMessage.message_key).where(InboundMessage.message_key.in_(chunk))
+            )
         )
-    )
     fresh: list[Prepared] = []
     for item in batch:
         if item.key not in seen:
@@ -113,76 +119,71 @@ async def file_batch(
     lead_ids = {a.lead_id for a in index.by_message_id.values()}
     lead_ids |= {a.lead_id for group in index.by_recipient.values() for a in group}
     lead_ids |= {a.lead_id for group in index.by_domain.values() for a in group}
-    leads = (
-        {
-            lead.id: lead
-            for lead in await session.scalars(select(Lead).where(Lead.id.in_(sorted(lead_ids))))
-        }
-        if lead_ids
-        else {}
-    )
+    leads: set[str] = set()
+    for chunk in _chunks(sorted(lead_ids)):
+        leads.update(await session.scalars(select(Lead.id).where(Lead.id.in_(chunk))))
     outcomes: list[Outcome] = []
+    filed: list[effects.Filed] = []
     for item in fresh:
-        outcome = await _file_one(session, item, index, leads, own_addresses, now, isolate)
-        session.add(
-            InboundMessage(
-                message_key=item.key,
-                mailbox_id=mailbox_id,
-                uid=item.uid,
-                status=outcome.status,
-                tries=1,
-                workspace_id=outcome.workspace_id,
-                campaign_id=outcome.campaign_id,
-                error=item.error if outcome.status == "failed" else None,
-                created_at=now,
-            )
-        )
+        outcome, reply = _decide(item, index, leads, own_addresses, now)
         outcomes.append(outcome)
-    await session.flush()
+        if reply is None:
+            continue
+        if not isolate:
+            filed.append(reply)
+            continue
+        try:
+            async with session.begin_nested():
+                await effects.apply_all(session, [reply], now)
+        except Exception as exc:  # noqa: BLE001 - one bad message must not lose the batch
+            log.error("reply_filing_failed", error_type=type(exc).__name__, exc_info=exc)
+            item.error = "filing_error"
+            outcome.status = "failed"
+    await effects.apply_all(session, filed, now)
+    rows = [
+        {
+            "message_key": item.key,
+            "mailbox_id": mailbox_id,
+            "uid": item.uid,
+            "status": outcome.status,
+            "tries": 1,
+            "workspace_id": outcome.workspace_id,
+            "campaign_id": outcome.campaign_id,
+            "error": item.error if outcome.status == "failed" else None,
+            "created_at": now,
+        }
+        for item, outcome in zip(fresh, outcomes, strict=True)
+    ]
+    if rows:
+        await session.execute(cast(Table, InboundMessage.__table__).insert(), rows)
     return outcomes
 
 
-async def _file_one(
-    session: AsyncSession,
+def _decide(
     item: Prepared,
     index: threading.AttemptIndex,
-    leads: dict[str, Lead],
+    leads: set[str],
     own_addresses: set[str],
     now: datetime,
-    isolate: bool,
-) -> Outcome:
+) -> tuple[Outcome, effects.Filed | None]:
     parsed = item.parsed
     if parsed is None:
-        return Outcome("failed")
+        return Outcome("failed"), None
     if threading.is_own_copy(parsed, index, own_addresses):
-        return Outcome("own")
+        return Outcome("own"), None
     found = threading.match(parsed, item.result, index)
     if found is None:
-        return Outcome("ignored")
+        return Outcome("ignored"), None
     attempt = found.attempt
     outcome = Outcome("filed", attempt.workspace_id, attempt.campaign_id)
-    lead = leads.get(attempt.lead_id)
-    if item.error or item.result is None or lead is None:
+    if item.error or item.result is None or attempt.lead_id not in leads:
         outcome.status = "failed"
-        return outcome
-    reply = _reply(item.result, parsed, found, now)
-    if not isolate:
-        session.add(reply)
-        await effects.apply(session, reply, lead, attempt, complaint=item.result.complaint)
-        return outcome
-    try:
-        async with session.begin_nested():
-            session.add(reply)
-            await effects.apply(session, reply, lead, attempt, complaint=item.result.complaint)
-            await session.flush()
-    except Exception as exc:  # noqa: BLE001 - one bad message must not lose the batch
-        log.error("reply_filing_failed", error_type=type(exc).__name__, exc_info=exc)
-        item.error = "filing_error"
-        outcome.status = "failed"
-    return outcome
+        return outcome, None
+    row = _reply(item.result, parsed, found, now)
+    return outcome, effects.Filed(row, attempt.recipient_email, item.result.complaint)
 
 
-def _reply(result: Result, parsed: Parsed, found: threading.Match, now: datetime) -> Reply:
+def _reply(result: Result, parsed: Parsed, found: threading.Match, now: datetime) -> dict[str, Any]:
     attempt = found.attempt
     reasons = [*result.reasons, f"matched by {found.method.replace('_', ' ')}"]
     confidence = result.confidence
@@ -190,28 +191,35 @@ def _reply(result: Result, parsed: Parsed, found: threading.Match, now: datetime
         confidence = min(confidence, 0.45)
         reasons.append("sender is another address on the lead's domain (a colleague)")
     received = parsed.date if parsed.date and parsed.date <= now + timedelta(days=1) else now
-    reply = Reply(
-        id=new_id("rpl"),
-        workspace_id=attempt.workspace_id,
-        campaign_id=attempt.campaign_id,
-        lead_id=attempt.lead_id,
-        attempt_id=attempt.id,
-        message_id=parsed.message_id,
-        from_email=(parsed.from_email or parsed.header("From"))[:320],
-        subject=parsed.subject[:1000],
-        snippet=" ".join(result.new_text.split())[:SNIPPET_CHARS],
-        received_at=received,
-        classification=result.classification,
-        confidence=round(confidence, 3),
-        reasons=reasons,
-        return_date=result.return_date,
-        created_at=now,
-    )
+    row: dict[str, Any] = {
+        "id": new_id("rpl"),
+        "workspace_id": attempt.workspace_id,
+        "campaign_id": attempt.campaign_id,
+        "lead_id": attempt.lead_id,
+        "attempt_id": attempt.id,
+        "message_id": parsed.message_id,
+        "from_email": (parsed.from_email or parsed.header("From"))[:320],
+        "subject": parsed.subject[:1000],
+        "snippet": " ".join(result.new_text.split())[:SNIPPET_CHARS],
+        "received_at": received,
+        "classification": result.classification,
+        "confidence": round(confidence, 3),
+        "reasons": reasons,
+        "bounce_type": None,
+        "bounce_status": None,
+        "bounce_recipient": None,
+        "return_date": result.return_date,
+        "created_at": now,
+    }
     if result.bounce is not None and result.classification == "bounce":
         line = result.bounce.for_address(attempt.recipient_email)
-        reply.bounce_type = "hard" if line and line.hard else "soft"
-        reply.bounce_status = (line.status if line else None) or None
-        reply.bounce_recipient = attempt.recipient_email
+        row["bounce_type"] = "hard" if line and line.hard else "soft"
+        row["bounce_status"] = (line.status if line else None) or None
+        row["bounce_recipient"] = attempt.recipient_email
         detail = " ".join((line.diagnostic if line else "").split())
-        reply.snippet = detail[:SNIPPET_CHARS]
-    return reply
+        row["snippet"] = detail[:SNIPPET_CHARS]
+    return row
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]

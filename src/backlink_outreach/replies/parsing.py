@@ -47,9 +47,11 @@ class Parsed:
     # Headers of an original message attached to a report (message/rfc822, text/rfc822-headers).
     embedded: list[Message] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    # First value of each header by lowercased name; `Message.get` scans every header per call.
+    first: dict[str, object] = field(default_factory=dict)
 
     def header(self, name: str) -> str:
-        return header_text(self.headers.get(name))
+        return header_text(self.first.get(name.lower()))
 
 
 def header_text(value: object) -> str:
@@ -57,6 +59,9 @@ def header_text(value: object) -> str:
     if value is None:
         return ""
     raw = str(value)
+    if "=?" not in raw:
+        # No RFC 2047 encoded words: decoding could only unfold, which split/join does.
+        return " ".join(raw.split())
     try:
         text = str(make_header(decode_header(raw)))
     except (LookupError, UnicodeError, ValueError, AssertionError):
@@ -100,7 +105,18 @@ def html_to_text(html: str) -> str:
         return re.sub(r"<[^>]+>", " ", html)
 
 
+# `a@b`, `Name <a@b>` or `"Name" <a@b>` with nothing unusual: most mail, read without the
+# stdlib's character-by-character address parser. Anything else takes the full parser.
+SIMPLE_ADDRESS_RE = re.compile(
+    r'\s*(?:"?([^"<>,;:@()\\]*?)"?\s*<([^<>\s"(),;:@]+@[^<>\s"(),;:@]+)>|([^<>\s"(),;:@]+@[^<>\s"(),;:@]+))\s*'
+)
+
+
 def _addresses(value: str) -> list[tuple[str, str]]:
+    simple = SIMPLE_ADDRESS_RE.fullmatch(value)
+    if simple:
+        name, bracketed, bare = simple.groups()
+        return [((name or "").strip(), (bracketed or bare).lower())]
     try:
         pairs = getaddresses([value])
     except (ValueError, IndexError, TypeError):
@@ -111,24 +127,32 @@ def _addresses(value: str) -> list[tuple[str, str]]:
 def parse(raw: bytes) -> Parsed:
     msg = email.message_from_bytes(raw)
     parsed = Parsed(headers=msg)
-    parsed.subject = header_text(msg.get("Subject"))
-    senders = _addresses(header_text(msg.get("From")))
+    first = parsed.first
+    references: list[str] = []
+    for name, value in msg.items():
+        key = name.lower()
+        first.setdefault(key, value)
+        if key == "references":
+            references.append(str(value))
+    parsed.subject = header_text(first.get("subject"))
+    senders = _addresses(header_text(first.get("from")))
     if senders:
         parsed.from_name, parsed.from_email = senders[0]
     else:
         parsed.defects.append("no_from")
-    parsed.to_emails = [a for _, a in _addresses(header_text(msg.get("To")))]
-    ids = message_ids(str(msg.get("Message-ID", "")))
+    parsed.to_emails = [a for _, a in _addresses(header_text(first.get("to")))]
+    ids = message_ids(str(first.get("message-id", "")))
     parsed.message_id = ids[0] if ids else None
-    parsed.in_reply_to = message_ids(str(msg.get("In-Reply-To", "")))
-    parsed.references = message_ids(" ".join(str(v) for v in msg.get_all("References") or []))
+    parsed.in_reply_to = message_ids(str(first.get("in-reply-to", "")))
+    parsed.references = message_ids(" ".join(references))
     try:
-        date = parsedate_to_datetime(str(msg.get("Date", "")))
+        date = parsedate_to_datetime(str(first.get("date", "")))
         parsed.date = date.astimezone(UTC) if date.tzinfo else date.replace(tzinfo=UTC)
     except (TypeError, ValueError, IndexError, OverflowError):
         parsed.date = None
     parsed.content_type = msg.get_content_type()
-    parsed.report_type = (msg.get_param("report-type") or "").__str__().lower()
+    if parsed.content_type == "multipart/report":
+        parsed.report_type = (msg.get_param("report-type") or "").__str__().lower()
     _walk(msg, parsed)
     return parsed
 
@@ -147,7 +171,17 @@ def _walk(msg: Message, parsed: Parsed) -> None:
         isinstance(d, broken) for d in msg.defects
     ):
         parsed.defects.append("broken_multipart")
-    for count, part in enumerate(msg.walk()):
+    parts = list(msg.walk()) if msg.is_multipart() else [msg]
+    # Parts that belong to an attached message/rfc822 (an original or a forward), found once.
+    inner: set[int] = set()
+    attached_originals: list[Message] = []
+    for part in parts:
+        if part.get_content_type() in ("message/rfc822", "message/global"):
+            inner.update(id(p) for p in part.walk() if p is not part)
+            attached = part.get_payload()
+            if isinstance(attached, list) and attached and isinstance(attached[0], Message):
+                attached_originals.append(attached[0])
+    for count, part in enumerate(parts):
         if count > MAX_PARTS or size > MAX_TEXT_CHARS:
             break
         ctype = part.get_content_type()
@@ -164,32 +198,18 @@ def _walk(msg: Message, parsed: Parsed) -> None:
             every.append(text)
         elif ctype.startswith("text/"):
             text = _payload_text(part, parsed)
-            inner = _inside_embedded(part, msg)
+            embedded = id(part) in inner
             if ctype == "text/html":
                 text = html_to_text(text)
-                (html if not inner else every).append(text)
-            elif not inner and part.get_content_disposition() != "attachment":
+                (html if not embedded else every).append(text)
+            elif not embedded and part.get_content_disposition() != "attachment":
                 plain.append(text)
             every.append(text)
         size += sum(len(t) for t in every[-1:])
-    for part in msg.walk():
-        if part.get_content_type() in ("message/rfc822", "message/global"):
-            attached = part.get_payload()
-            if isinstance(attached, list) and attached and isinstance(attached[0], Message):
-                parsed.embedded.append(attached[0])
+    parsed.embedded.extend(attached_originals)
     own = plain or html
     parsed.text = "\n".join(own)[:MAX_TEXT_CHARS]
     parsed.all_text = "\n".join(every)[:MAX_TEXT_CHARS]
-
-
-def _inside_embedded(part: Message, root: Message) -> bool:
-    """True when `part` belongs to an attached message/rfc822 (an original or a forward)."""
-    for candidate in root.walk():
-        if candidate.get_content_type() in ("message/rfc822", "message/global"):
-            for inner in candidate.walk():
-                if inner is part:
-                    return True
-    return False
 
 
 def _status_text(part: Message, parsed: Parsed) -> str:

@@ -25,7 +25,8 @@ from .imap import Fetched, Mailbox, mailbox_id
 log = structlog.get_logger(__name__)
 
 LEASE = timedelta(minutes=2)
-BATCH = 250
+BATCH = 500
+PREPARE_SLICE = 25
 WAIT_FOR_LEASE_SECONDS = 60.0
 
 
@@ -96,43 +97,58 @@ async def poll_mailbox(
 async def _poll(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], box_id: str, owner: str
 ) -> list[Outcome]:
+    """A three-stage pipeline: the IMAP fetch of batch n+1 runs in a thread (it mostly waits on
+    the socket) while batch n is parsed on the event loop in small slices and batch n-1 is filed
+    (which mostly waits on the database). Parsing stays off worker threads on purpose: a
+    CPU-bound thread holds the GIL and makes every database round trip wait for it."""
     mailbox = Mailbox(settings)
-    pending: asyncio.Task[list[Fetched]] | None = None
+    fetching: asyncio.Task[list[Fetched]] | None = None
+    filing: asyncio.Task[list[Outcome]] | None = None
     try:
         uidvalidity = await mailbox.run(mailbox.open)
         async with sessionmaker() as session:
             state = await session.get(MailboxState, box_id)
             last_uid = state.last_uid if state and state.uidvalidity == uidvalidity else 0
-        uids = await mailbox.run(mailbox.new_uids, last_uid)
+        uids, large = await mailbox.run(mailbox.new_uids, last_uid)
         batches = [uids[i : i + BATCH] for i in range(0, len(uids), BATCH)]
         own = {settings.smtp_from_email.lower()}
         if settings.imap_username and "@" in settings.imap_username:
             own.add(settings.imap_username.lower())
         outcomes: list[Outcome] = []
         if batches:
-            pending = asyncio.create_task(mailbox.run(mailbox.fetch, batches[0]))
+            fetching = asyncio.create_task(mailbox.run(mailbox.fetch, batches[0], large))
         for number, batch in enumerate(batches):
-            assert pending is not None
-            fetched = await pending
-            # Fetch the next batch while this one is parsed and filed.
-            pending = (
-                asyncio.create_task(mailbox.run(mailbox.fetch, batches[number + 1]))
+            assert fetching is not None
+            fetched = await fetching
+            fetching = (
+                asyncio.create_task(mailbox.run(mailbox.fetch, batches[number + 1], large))
                 if number + 1 < len(batches)
                 else None
             )
-            today = utcnow().date()
-            prepared = await asyncio.to_thread(_prepare_all, fetched, today)
-            outcomes += await _file(sessionmaker, box_id, owner, uidvalidity, batch, prepared, own)
+            prepared = await _prepare_all(fetched, utcnow().date())
+            if filing is not None:
+                outcomes += await filing
+            filing = asyncio.create_task(
+                _file(sessionmaker, box_id, owner, uidvalidity, batch, prepared, own)
+            )
+        if filing is not None:
+            outcomes += await filing
+            filing = None
         return outcomes
     finally:
-        if pending is not None:
-            # Never close the connection under a fetch still running in its thread.
-            await asyncio.gather(pending, return_exceptions=True)
+        # Never close the connection under a fetch still running in its thread, and never
+        # leave a batch half filed.
+        await asyncio.gather(*(t for t in (fetching, filing) if t), return_exceptions=True)
         await asyncio.to_thread(mailbox.close)
 
 
-def _prepare_all(fetched: list[Fetched], today: date) -> list[Prepared]:
-    return [prepare(item, today) for item in fetched]
+async def _prepare_all(fetched: list[Fetched], today: date) -> list[Prepared]:
+    prepared: list[Prepared] = []
+    for start in range(0, len(fetched), PREPARE_SLICE):
+        prepared += [prepare(item, today) for item in fetched[start : start + PREPARE_SLICE]]
+        # Let filing and other requests run between slices (a few ms each).
+        await asyncio.sleep(0)
+    return prepared
 
 
 async def _file(

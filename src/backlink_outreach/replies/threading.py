@@ -31,9 +31,36 @@ SUBJECT_PREFIX_RE = re.compile(
 )
 
 
+@dataclass(slots=True)
+class SentRef:
+    """The columns of a sent attempt that matching and filing read; loading whole ORM objects
+    (with bodies, into the identity map) cost more than the matching itself."""
+
+    id: str
+    workspace_id: str
+    campaign_id: str
+    lead_id: str
+    recipient_email: str
+    recipient_domain: str
+    subject: str
+    message_id: str
+
+
+SENT_COLUMNS = (
+    OutreachAttempt.id,
+    OutreachAttempt.workspace_id,
+    OutreachAttempt.campaign_id,
+    OutreachAttempt.lead_id,
+    OutreachAttempt.recipient_email,
+    OutreachAttempt.recipient_domain,
+    OutreachAttempt.subject,
+    OutreachAttempt.message_id,
+)
+
+
 @dataclass
 class Match:
-    attempt: OutreachAttempt
+    attempt: SentRef
     method: str
     low_confidence: bool = False
 
@@ -49,9 +76,9 @@ class Needs:
 
 @dataclass
 class AttemptIndex:
-    by_message_id: dict[str, OutreachAttempt] = field(default_factory=dict)
-    by_recipient: dict[str, list[OutreachAttempt]] = field(default_factory=dict)
-    by_domain: dict[str, list[OutreachAttempt]] = field(default_factory=dict)
+    by_message_id: dict[str, SentRef] = field(default_factory=dict)
+    by_recipient: dict[str, list[SentRef]] = field(default_factory=dict)
+    by_domain: dict[str, list[SentRef]] = field(default_factory=dict)
 
 
 def subject_key(subject: str) -> str:
@@ -92,19 +119,19 @@ async def load_index(session: AsyncSession, needs: Iterable[Needs], now: datetim
         domains |= need.domains
     index = AttemptIndex()
     for chunk in _chunks(sorted(ids)):
-        rows = await session.scalars(
-            select(OutreachAttempt).where(OutreachAttempt.message_id.in_(chunk))
+        rows = await session.execute(
+            select(*SENT_COLUMNS).where(OutreachAttempt.message_id.in_(chunk))
         )
-        index.by_message_id.update({a.message_id: a for a in rows})
+        index.by_message_id.update({row.message_id: SentRef(*row) for row in rows})
     since = now - CONTACT_WINDOW
     recent = OutreachAttempt.status == "sent", OutreachAttempt.sent_at >= since
-    by_recipient: dict[str, list[OutreachAttempt]] = defaultdict(list)
-    by_domain: dict[str, list[OutreachAttempt]] = defaultdict(list)
+    by_recipient: dict[str, list[SentRef]] = defaultdict(list)
+    by_domain: dict[str, list[SentRef]] = defaultdict(list)
     addr_chunks = _chunks(sorted(addresses))
     dom_chunks = _chunks(sorted(domains))
     for a_chunk, d_chunk in _zip_longest(addr_chunks, dom_chunks):
-        rows = await session.scalars(
-            select(OutreachAttempt)
+        rows = await session.execute(
+            select(*SENT_COLUMNS)
             .where(
                 or_(
                     OutreachAttempt.recipient_email.in_(a_chunk),
@@ -114,7 +141,8 @@ async def load_index(session: AsyncSession, needs: Iterable[Needs], now: datetim
             )
             .order_by(OutreachAttempt.sent_at, OutreachAttempt.id)
         )
-        for attempt in rows:
+        for row in rows:
+            attempt = SentRef(*row)
             by_recipient[attempt.recipient_email.lower()].append(attempt)
             by_domain[attempt.recipient_domain.lower()].append(attempt)
     index.by_recipient = dict(by_recipient)
@@ -160,12 +188,12 @@ def match(parsed: Parsed, result: Result | None, index: AttemptIndex) -> Match |
     return None
 
 
-def _same_subject(parsed: Parsed, attempt: OutreachAttempt) -> bool:
+def _same_subject(parsed: Parsed, attempt: SentRef) -> bool:
     ours, theirs = subject_key(attempt.subject), subject_key(parsed.subject)
     return bool(ours) and bool(theirs) and (ours in theirs or theirs in ours)
 
 
-def _single_workspace(attempts: list[OutreachAttempt]) -> OutreachAttempt | None:
+def _single_workspace(attempts: list[SentRef]) -> SentRef | None:
     """The latest attempt, when they all belong to one workspace; otherwise nobody's."""
     if not attempts or len({a.workspace_id for a in attempts}) != 1:
         return None

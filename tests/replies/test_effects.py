@@ -1,0 +1,176 @@
+"""Effects applied per batch must equal the effects of filing the replies one by one, in order:
+several replies for one lead in one batch, soft bounces counted across batches, placed leads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from email.utils import format_datetime, make_msgid
+
+from sqlalchemy import select
+
+from backlink_outreach.db import make_sessionmaker, utcnow
+from backlink_outreach.models import FollowUp, Lead, Reply, Suppression
+from backlink_outreach.replies.filing import Outcome, file_batch, prepare
+from backlink_outreach.replies.imap import Fetched
+from tests.support.database import Database
+
+from .support import SENDER, Sent, in_days, make_sent, reply_to
+
+OWN = {SENDER}
+
+
+def soft_bounce(sent: Sent, when: datetime) -> bytes:
+    """An RFC 3464 report: mailbox full (5.2.2), a soft failure, quoting our message."""
+    boundary = "b-" + make_msgid().strip("<>").replace("@", ".")
+    rcpt = sent.attempt.recipient_email
+    return (
+        f"From: Mail Delivery System <MAILER-DAEMON@mx.{rcpt.split('@')[1]}>\r\n"
+        f"To: {SENDER}\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        f"Message-ID: {make_msgid(domain='mx.test')}\r\nDate: {format_datetime(when)}\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n'
+        f"\r\n--{boundary}\r\nContent-Type: text/plain\r\n\r\nYour message was not delivered.\r\n"
+        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.test\r\n\r\n"
+        f"Final-Recipient: rfc822; {rcpt}\r\nAction: failed\r\nStatus: 5.2.2\r\n"
+        f"Diagnostic-Code: smtp; 552 5.2.2 {rcpt}: mailbox full\r\n"
+        f"\r\n--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: {SENDER}\r\nTo: {rcpt}\r\nMessage-ID: {sent.attempt.message_id}\r\n"
+        f"Subject: {sent.attempt.subject}\r\n\r\n--{boundary}--\r\n"
+    ).encode()
+
+
+async def file(db: Database, messages: list[bytes]) -> list[Outcome]:
+    today = utcnow().date()
+    prepared = [prepare(Fetched(uid, raw, None), today) for uid, raw in enumerate(messages, 1)]
+    async with make_sessionmaker(db.engine)() as session, session.begin():
+        return await file_batch(session, "box", prepared, OWN, utcnow())
+
+
+def away(sent: Sent, back: date) -> bytes:
+    return reply_to(
+        sent,
+        f"I am out of the office until {back.isoformat()} with limited access to email.",
+        subject="Automatic reply: " + sent.attempt.subject,
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+
+
+async def test_replies_for_one_lead_in_one_batch_apply_in_order(db: Database) -> None:
+    sessionmaker = make_sessionmaker(db.engine)
+    async with sessionmaker() as session, session.begin():
+        first = await make_sent(session, recipient="a@one.test")
+        placed = await make_sent(session, recipient="b@two.test", campaign=first.campaign)
+        twice = await make_sent(session, recipient="c@three.test", campaign=first.campaign)
+        leaving = await make_sent(session, recipient="d@four.test", campaign=first.campaign)
+        placed.lead.status = "placed"
+    soon, later = in_days(20), in_days(40)
+    outcomes = await file(
+        db,
+        [
+            # Away, then a real answer: the answer wins and cancels the sequence.
+            away(first, soon),
+            reply_to(first, "Yes, sounds good. Send me the draft."),
+            reply_to(placed, "Not interested, thanks."),
+            # Away twice: follow-ups move past the later return date.
+            away(twice, soon),
+            away(twice, later),
+            reply_to(leaving, "Please unsubscribe me."),
+            reply_to(leaving, "Remove me from your list!"),
+        ],
+    )
+    assert [o.status for o in outcomes] == ["filed"] * 7
+    async with sessionmaker() as session:
+        leads = {lead.id: lead.status for lead in await session.scalars(select(Lead))}
+        follow = {(f.lead_id, f.step): f for f in await session.scalars(select(FollowUp))}
+        suppressed = (await session.scalars(select(Suppression))).all()
+    assert leads[first.lead.id] == "replied"
+    assert leads[placed.lead.id] == "placed"
+    assert leads[twice.lead.id] == "contacted"
+    assert leads[leaving.lead.id] == "lost"
+    assert (follow[(first.lead.id, 1)].status, follow[(first.lead.id, 1)].reason) == (
+        "cancelled",
+        "lead replied",
+    )
+    assert follow[(placed.lead.id, 2)].status == "cancelled"
+    moved = follow[(twice.lead.id, 1)]
+    assert moved.status == "scheduled"
+    assert moved.scheduled_for.date() == later + timedelta(days=1)
+    # The spacing between steps is kept (4 days in make_sent).
+    assert follow[(twice.lead.id, 2)].scheduled_for - moved.scheduled_for == timedelta(days=4)
+    assert follow[(leaving.lead.id, 1)].reason == "unsubscribed"
+    assert [(s.email, s.source, s.reason) for s in suppressed] == [
+        ("d@four.test", "reply", "asked by reply")
+    ]
+
+
+async def test_third_soft_bounce_within_a_week_counts_as_hard_across_batches(
+    db: Database,
+) -> None:
+    sessionmaker = make_sessionmaker(db.engine)
+    async with sessionmaker() as session, session.begin():
+        sent = await make_sent(session, recipient="full@mailbox.test")
+        other = await make_sent(session, recipient="other@another.test", campaign=sent.campaign)
+    now = utcnow()
+    # Two in the first batch, one of them for another address: not three for `full@` yet.
+    await file(
+        db,
+        [
+            soft_bounce(sent, now - timedelta(days=3)),
+            soft_bounce(other, now - timedelta(days=2)),
+            soft_bounce(sent, now - timedelta(days=2)),
+        ],
+    )
+    async with sessionmaker() as session:
+        lead = await session.get(Lead, sent.lead.id)
+        assert lead is not None and lead.status == "contacted"
+    # The third, in a later batch, makes it hard; a bounce 8 days old would not have counted.
+    await file(db, [soft_bounce(sent, now)])
+    async with sessionmaker() as session:
+        replies = (
+            await session.scalars(
+                select(Reply)
+                .where(Reply.bounce_recipient == "full@mailbox.test")
+                .order_by(Reply.received_at)
+            )
+        ).all()
+        lead = await session.get(Lead, sent.lead.id)
+        other_lead = await session.get(Lead, other.lead.id)
+        suppressed = {(s.email, s.source) for s in await session.scalars(select(Suppression))}
+    assert [r.bounce_type for r in replies] == ["soft", "soft", "hard"]
+    assert "third soft bounce within 7 days: counted as hard" in replies[-1].reasons
+    assert lead is not None and lead.status == "bounced"
+    assert other_lead is not None and other_lead.status == "contacted"
+    assert suppressed == {("full@mailbox.test", "bounce")}
+
+
+async def test_three_soft_bounces_in_one_batch_and_old_ones_do_not_count(db: Database) -> None:
+    sessionmaker = make_sessionmaker(db.engine)
+    async with sessionmaker() as session, session.begin():
+        sent = await make_sent(session, recipient="x@full.test")
+        stale = await make_sent(session, recipient="y@stale.test", campaign=sent.campaign)
+    now = utcnow()
+    await file(
+        db,
+        [
+            soft_bounce(sent, now - timedelta(hours=3)),
+            soft_bounce(sent, now - timedelta(hours=2)),
+            soft_bounce(sent, now - timedelta(hours=1)),
+            soft_bounce(stale, now - timedelta(days=10)),
+            soft_bounce(stale, now - timedelta(days=9)),
+            soft_bounce(stale, now),
+        ],
+    )
+    async with sessionmaker() as session:
+        types = {
+            (r.bounce_recipient, r.received_at.replace(microsecond=0)): r.bounce_type
+            for r in await session.scalars(select(Reply))
+        }
+        statuses = {lead.id: lead.status for lead in await session.scalars(select(Lead))}
+    assert sorted(t for (a, _), t in types.items() if a == "x@full.test") == [
+        "hard",
+        "soft",
+        "soft",
+    ]
+    assert all(t == "soft" for (a, _), t in types.items() if a == "y@stale.test")
+    assert statuses == {sent.lead.id: "bounced", stale.lead.id: "contacted"}
