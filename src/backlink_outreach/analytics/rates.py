@@ -8,21 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import LEAD_STATUSES
+# Analytics report every lead status and every reply classification, zeros included.
+from ..models import LEAD_STATUSES, REPLY_CLASSIFICATIONS
 
-# Every classification API.md lists; analytics report each one, zeros included.
-REPLY_CLASSIFICATIONS = (
-    "interested",
-    "not_interested",
-    "question",
-    "out_of_office",
-    "auto_reply",
-    "unsubscribe",
-    "bounce",
-    "wrong_person",
-    "payment_request",
-    "other",
-)
 # Replies no person wrote: they do not make a lead "replied" for reply_rate.
 AUTOMATIC_CLASSIFICATIONS = ("out_of_office", "auto_reply", "bounce")
 POSITIVE_CLASSIFICATION = "interested"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -13,9 +13,9 @@ from pydantic import (
 )
 
 from ..domains import InvalidValue, normalize_website_url
+from ..models.campaigns import LeadStatus
 from ..validation import EmailAddress, Label, Name, Notes, Score, ShortText, no_nul
 
-LeadStatus = Literal["discovered", "contacted", "replied", "placed", "bounced", "lost"]
 LeadId = Annotated[str, StringConstraints(max_length=64), AfterValidator(no_nul)]
 MAX_BULK = 10_000
 

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime, utcnow
 
-LEAD_STATUSES = ("discovered", "contacted", "replied", "placed", "bounced", "lost")
+LeadStatus = Literal["discovered", "contacted", "replied", "placed", "bounced", "lost"]
+LEAD_STATUSES: tuple[str, ...] = get_args(LeadStatus)
 DEFAULT_FOLLOW_UP_DAYS = [4, 9]
 
 

@@ -1,11 +1,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal, get_args
 
 from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime, utcnow
+
+# Every classification API.md lists, in its order.
+ReplyClassification = Literal[
+    "interested",
+    "not_interested",
+    "question",
+    "out_of_office",
+    "auto_reply",
+    "unsubscribe",
+    "bounce",
+    "wrong_person",
+    "payment_request",
+    "other",
+]
+REPLY_CLASSIFICATIONS: tuple[str, ...] = get_args(ReplyClassification)
 
 
 class Reply(Base):

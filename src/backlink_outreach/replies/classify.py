@@ -14,18 +14,6 @@ from . import autoreply, dsn, intents, quoting
 from .dates import return_date
 from .parsing import Parsed
 
-CLASSIFICATIONS = (
-    "interested",
-    "not_interested",
-    "question",
-    "out_of_office",
-    "auto_reply",
-    "unsubscribe",
-    "bounce",
-    "wrong_person",
-    "payment_request",
-    "other",
-)
 AUTOMATIC = ("out_of_office", "auto_reply")
 ENGLISH_HINT_RE = re.compile(r"\b(the|and|until|back|office|will|am|i'm)\b", re.I)
 

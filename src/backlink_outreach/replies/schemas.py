@@ -5,18 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Classification = Literal[
-    "interested",
-    "not_interested",
-    "question",
-    "out_of_office",
-    "auto_reply",
-    "unsubscribe",
-    "bounce",
-    "wrong_person",
-    "payment_request",
-    "other",
-]
+from ..models.replies import ReplyClassification
 
 
 class PollRequest(BaseModel):
@@ -41,7 +30,7 @@ class ReplyOut(BaseModel):
     subject: str
     snippet: str
     received_at: datetime
-    classification: Classification
+    classification: ReplyClassification
     confidence: float
     reasons: list[str]
     bounce_type: Literal["hard", "soft"] | None = None

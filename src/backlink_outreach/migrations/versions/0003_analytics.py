@@ -11,8 +11,8 @@ figures stay fast at 100k leads / 300k attempts without loading rows:
   lead in lead order (PostgreSQL merges that with the attempts index above).
 - replies (campaign_id, bounce_type, attempt_id): hard-bounced attempts.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-26
 """
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

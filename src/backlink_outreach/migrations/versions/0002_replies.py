@@ -1,7 +1,7 @@
 """replies: mailbox lease owner, attribution of inbound messages, bounce-recipient index.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0002
+Revises: 0001
 Create Date: 2026-11-26
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
