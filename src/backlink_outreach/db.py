@@ -52,8 +52,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
+        if value is None or value.tzinfo is UTC:  # asyncpg already hands back UTC
+            return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -76,8 +76,8 @@ def create_engine(url: str, *, enforce_foreign_keys: bool = True, **kwargs: Any)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _make_sqlite_transactions_immediate(engine, enforce_foreign_keys)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
 
@@ -114,8 +114,12 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions for work that only reads (GET requests, exports). On SQLite their transactions
-    start with a plain BEGIN and never wait for, or hold, the write lock."""
-    return make_sessionmaker(engine.execution_options(**{READ_ONLY: True}))
+    start with a plain BEGIN and never wait for, or hold, the write lock. On PostgreSQL they run
+    in autocommit: no BEGIN/COMMIT round trips, each SELECT sees committed data."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    return make_sessionmaker(engine.execution_options(**options))
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -106,3 +106,40 @@ async def test_reads_do_not_wait_for_the_sqlite_write_lock(api: Api, db: Databas
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+async def test_leads_in_a_campaign_read_exactly_as_created(api: Api) -> None:
+    """The campaign read builds its leads without re-validation: it must still return every
+    field exactly as the lead endpoint did."""
+    campaign = await create_campaign(api)
+    created = (
+        await api.post(
+            f"/campaigns/{campaign['id']}/leads",
+            json={
+                "website_url": "https://www.garden.test/write-for-us",
+                "contact_email": "Ed@Garden.test",
+                "contact_name": "Ed",
+                "notes": "n",
+                "consent": True,
+                "quality_score": 0.25,
+                "relevance_score": 1,
+                "guest_post_likelihood": 0,
+                "source": "manual",
+                "website_title": "Garden",
+            },
+        )
+    ).json()
+    got = (await api.get(f"/campaigns/{campaign['id']}")).json()
+    assert got["leads"] == [created]
+    assert set(got) == {
+        "id",
+        "workspace_id",
+        "name",
+        "description",
+        "keywords",
+        "follow_up_days",
+        "lead_count",
+        "created_at",
+        "updated_at",
+        "leads",
+    }

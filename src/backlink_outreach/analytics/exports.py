@@ -16,7 +16,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Lead, OutreachAttempt, Reply
@@ -129,10 +129,13 @@ async def stream_csv(
     writer = csv.writer(buffer)
     writer.writerow(spec.fields)
     async with open_session() as session:
+        options: dict[str, Any] = {}
         if session.get_bind().dialect.name == "postgresql":
-            await session.execute(text("SET TRANSACTION READ ONLY"))
+            # A server-side cursor needs a transaction (read sessions default to autocommit);
+            # a read-only snapshot also makes the whole file consistent.
+            options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         # Core rows straight from the connection: the ORM layer adds nothing for plain columns.
-        connection = await session.connection()
+        connection = await session.connection(execution_options=options)
         result = await connection.stream(spec.query(campaign_id))
         async for partition in result.partitions():
             # Every other cell arrives rendered and guarded by the database (csv_safety.sql_cell).

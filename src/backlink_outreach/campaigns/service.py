@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import delete, func, select
+from pydantic import TypeAdapter
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import Principal
 from ..db import utcnow
 from ..errors import NotFound
 from ..ids import new_id
+from ..leads.schemas import LeadOut
 from ..models import Campaign, Lead
 from .schemas import CampaignCreate, CampaignOut, CampaignWithLeads
 
@@ -53,31 +53,54 @@ async def get_campaign(
     return campaign
 
 
+def _list_with_counts() -> Select[Campaign, int]:
+    """Built once: constructing the subquery's column proxies on every call was a measurable
+    share of this hot endpoint's time. Counts only the workspace's own leads (indexed)."""
+    counts = (
+        select(Lead.campaign_id, func.count().label("n"))
+        .where(Lead.workspace_id == bindparam("workspace"))
+        .group_by(Lead.campaign_id)
+        .subquery()
+    )
+    return (
+        select(Campaign, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.campaign_id == Campaign.id)
+        .where(Campaign.workspace_id == bindparam("workspace"))
+        .order_by(Campaign.created_at, Campaign.id)
+    )
+
+
+_LIST_WITH_COUNTS = _list_with_counts()
+_LEAD_FIELDS = tuple(LeadOut.model_fields)
+_LEADS = TypeAdapter(list[LeadOut])
+
+
 async def list_campaigns(
     session: AsyncSession, principal: Principal, workspace_id: str | None
 ) -> list[CampaignOut]:
     workspace = principal.require_workspace(workspace_id)
-    counts = select(Lead.campaign_id, func.count().label("n")).group_by(Lead.campaign_id).subquery()
-    rows = await session.execute(
-        select(Campaign, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.campaign_id == Campaign.id)
-        .where(Campaign.workspace_id == workspace)
-        .order_by(Campaign.created_at, Campaign.id)
-    )
+    rows = await session.execute(_LIST_WITH_COUNTS, {"workspace": workspace})
     return [_out(campaign, count) for campaign, count in rows.all()]
 
 
 async def get_campaign_with_leads(
     session: AsyncSession, principal: Principal, campaign_id: str
 ) -> CampaignWithLeads:
+    """The campaign and every lead, oldest first.
+
+    Leads are read as plain rows and validated in one native pass: building hundreds of ORM
+    objects first (or `model_construct`, which loops in Python) was most of this request's
+    time under load.
+    """
     campaign = await get_campaign(session, principal, campaign_id)
-    leads: Sequence[Lead] = (
-        await session.scalars(
-            select(Lead).where(Lead.campaign_id == campaign.id).order_by(Lead.created_at, Lead.id)
-        )
-    ).all()
+    rows = await session.execute(
+        select(*(Lead.__table__.c[name] for name in _LEAD_FIELDS))
+        .where(Lead.campaign_id == campaign.id)
+        .order_by(Lead.created_at, Lead.id)
+    )
+    leads = _LEADS.validate_python([dict(zip(_LEAD_FIELDS, row, strict=True)) for row in rows])
     out = _out(campaign, len(leads))
-    return CampaignWithLeads(**out.model_dump(), leads=leads)
+    return CampaignWithLeads.model_construct(**dict(out), leads=leads)
 
 
 async def delete_campaign(session: AsyncSession, principal: Principal, campaign_id: str) -> None:
