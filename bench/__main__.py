@@ -13,10 +13,13 @@ import sys
 import time
 
 import bench
+from backlink_outreach.logs import configure_logging
 from bench.report import Figure, render
 
 
 def main(selected: list[str]) -> int:
+    # Only warnings from the code under test: progress lines would bury the table.
+    configure_logging("WARNING")
     modules = pkgutil.iter_modules(bench.__path__)
     names = sorted(m.name for m in modules if m.name.startswith("bench_"))
     if selected:
