@@ -50,6 +50,29 @@ def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _cpu_seconds(servers: list[ServerProcess]) -> float | None:
+    """User + system CPU of the server processes so far (Linux /proc), else None. Per request it
+    is steadier than throughput on a machine whose cores the driver and others share."""
+    total = 0
+    try:
+        for server in servers:
+            stat = Path(f"/proc/{server.process.pid}/stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _drive_measured(servers: list[ServerProcess], cfg: dict[str, Any]) -> dict[str, Any]:
+    before = _cpu_seconds(servers)
+    result = _drive(cfg)
+    after = _cpu_seconds(servers)
+    if before is not None and after is not None and result["requests"]:
+        result["cpu_ms_per_request"] = 1000 * (after - before) / result["requests"]
+    return result
+
+
 def _seed(base: str, token: str) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base + PREFIX, headers=headers, timeout=60) as client:
@@ -125,8 +148,10 @@ async def run() -> list[Figure]:
                     "run": uuid.uuid4().hex[:6],
                     **_seed(bases[0], token),
                 }
-                mixed = _drive({**cfg, "seconds": MIXED_SECONDS, "ops": MIXED_OPS})
-                read = _drive({**cfg, "seconds": READ_SECONDS, "ops": READ_OPS})
+                mixed = _drive_measured(
+                    servers, {**cfg, "seconds": MIXED_SECONDS, "ops": MIXED_OPS}
+                )
+                read = _drive_measured(servers, {**cfg, "seconds": READ_SECONDS, "ops": READ_OPS})
             finally:
                 for server in servers:
                     server.stop()
@@ -146,6 +171,11 @@ async def run() -> list[Figure]:
                     proc.wait(timeout=10)
     os.environ.pop("BO_EMBEDDED_WORKER", None)
     label = "load 50 clients, 2 servers (pg)"
+    cpu = [
+        Figure(label, f"{name} server CPU ms/req", result["cpu_ms_per_request"])
+        for name, result in (("mixed", mixed), ("read-only", read))
+        if "cpu_ms_per_request" in result
+    ]
     return [
         Figure(label, "mixed req/s", mixed["rps"], target="errors = 0", higher_is_better=True),
         Figure(label, "mixed p50 ms", mixed["p50_ms"]),
@@ -162,4 +192,5 @@ async def run() -> list[Figure]:
         ),
         Figure(label, "read-only p99 ms", read["p99_ms"], baseline=bare["p99_ms"]),
         Figure(label, "read-only errors", read["errors"], target="0"),
+        *cpu,
     ]

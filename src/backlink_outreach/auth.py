@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,9 @@ log = structlog.get_logger(__name__)
 ALGORITHMS = ["RS256"]
 LEEWAY_SECONDS = 5
 DEV_ISSUER = "backlink-outreach-dev"
+# Verified tokens remembered per process; a client sends the same token on every request until
+# it refreshes it, so a few thousand cover many concurrent users.
+VERIFIED_CACHE_SIZE = 2048
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,10 @@ class JWKSCache:
             raise NotAuthenticated()
         return key
 
+    def lookup(self, kid: str | None) -> Any:
+        """The key for `kid` among those fetched, without fetching."""
+        return self._lookup(kid)
+
     def _lookup(self, kid: str | None) -> Any:
         if kid is None and len(self._keys) == 1:
             return next(iter(self._keys.values()))
@@ -97,10 +105,23 @@ class JWKSCache:
         }
 
 
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    expires_at: float
+    kid: str | None
+    key: Any
+
+
 class TokenVerifier:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, cache_size: int = VERIFIED_CACHE_SIZE) -> None:
         self.issuer = settings.clerk_issuer
         self.authorized_parties = settings.authorized_parties
+        # RSA signature checks were the largest share of a short request's CPU. Only successes
+        # are kept (a failure costs the caller the full check again), keyed by the exact token
+        # string, least recently used out first.
+        self._verified: OrderedDict[str, _Verified] = OrderedDict()
+        self._cache_size = cache_size
         self._static_key: Any = None
         self._jwks: JWKSCache | None = None
         if settings.auth_mode == "dev":
@@ -117,6 +138,14 @@ class TokenVerifier:
             )
 
     async def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            # exp is enforced on every use; nbf and iat held when it was verified and only get
+            # truer with time. A key dropped from the JWKS since then no longer vouches for it.
+            if time.time() < cached.expires_at + LEEWAY_SECONDS and self._key_still_trusted(cached):
+                self._verified.move_to_end(token)
+                return cached.principal
+            del self._verified[token]
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -140,7 +169,21 @@ class TokenVerifier:
             )
         except (jwt.PyJWTError, ValueError, TypeError):
             raise NotAuthenticated() from None
-        return self._principal(claims)
+        principal = self._principal(claims)
+        kid_key = kid if isinstance(kid, str) else None
+        self._remember(token, _Verified(principal, float(claims["exp"]), kid_key, key))
+        return principal
+
+    def _key_still_trusted(self, entry: _Verified) -> bool:
+        if entry.key is self._static_key:
+            return True
+        return self._jwks is not None and self._jwks.lookup(entry.kid) is entry.key
+
+    def _remember(self, token: str, entry: _Verified) -> None:
+        self._verified[token] = entry
+        self._verified.move_to_end(token)
+        while len(self._verified) > self._cache_size:
+            self._verified.popitem(last=False)
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
         if self.authorized_parties and claims.get("azp") not in self.authorized_parties:

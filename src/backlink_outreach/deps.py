@@ -9,14 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .auth import Principal, current_principal
 from .config import Settings
-from .db import get_session
+from .db import get_read_session, get_session
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
+    # `async` on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread
+    # hop per request for an attribute read.
     settings: Settings = request.app.state.settings
     return settings
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# Only for handlers that never write: on PostgreSQL its statements run in autocommit.
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -6,6 +6,7 @@ import json
 import re
 import time
 import uuid
+from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
@@ -149,7 +150,11 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        incoming = ""
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -169,8 +174,9 @@ class RequestContext:
         finally:
             elapsed = time.perf_counter() - start
             route = _route_template(scope)
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(scope["method"], route).observe(elapsed)
+            counter, latency = _metrics_for(scope["method"], route, status)
+            counter.inc()
+            latency.observe(elapsed)
             # The path template, never the raw path: unsubscribe tokens live in paths.
             log.info(
                 "request",
@@ -179,6 +185,22 @@ class RequestContext:
                 status=status,
                 duration_ms=round(elapsed * 1000, 1),
             )
+
+
+# The labelled metric children, looked up once per (method, route, status): `labels()` checks
+# and joins its arguments and takes a lock on every call. Bounded: routes are templates.
+_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _metrics_for(method: str, route: str, status: int) -> tuple[Any, Any]:
+    key = (method, route, status)
+    children = _CHILDREN.get(key)
+    if children is None:
+        children = _CHILDREN[key] = (
+            REQUESTS.labels(method, route, str(status)),
+            LATENCY.labels(method, route),
+        )
+    return children
 
 
 def _route_template(scope: Scope) -> str:

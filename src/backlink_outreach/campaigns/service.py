@@ -34,6 +34,16 @@ async def create_campaign(
     return CampaignOut.model_validate(campaign)
 
 
+# Built once (see _list_with_counts): every request on a campaign's resources starts here. A
+# caller has one or two workspaces, so two plain parameters (the same one twice for a single
+# workspace) rather than an expanding IN, which re-renders the SQL on every execution.
+_CAMPAIGN = select(Campaign).where(
+    Campaign.id == bindparam("id"),
+    Campaign.workspace_id.in_([bindparam("workspace_1"), bindparam("workspace_2")]),
+)
+_CAMPAIGN_FOR_UPDATE = _CAMPAIGN.with_for_update()
+
+
 async def get_campaign(
     session: AsyncSession, principal: Principal, campaign_id: str, *, for_update: bool = False
 ) -> Campaign:
@@ -42,12 +52,12 @@ async def get_campaign(
         # No id contains NUL, and PostgreSQL refuses it in a query (a 500): ids in bodies
         # (discovery, email writing, reply polls) reach this lookup unchecked.
         raise NotFound()
-    query = select(Campaign).where(
-        Campaign.id == campaign_id, Campaign.workspace_id.in_(principal.workspaces)
-    )
-    if for_update:
-        query = query.with_for_update()
-    campaign = (await session.execute(query)).scalar_one_or_none()
+    query = _CAMPAIGN_FOR_UPDATE if for_update else _CAMPAIGN
+    workspaces = sorted(principal.workspaces)  # the user's own, and the organisation's
+    if not workspaces:
+        raise NotFound()
+    params = {"id": campaign_id, "workspace_1": workspaces[0], "workspace_2": workspaces[-1]}
+    campaign = (await session.execute(query, params)).scalar_one_or_none()
     if campaign is None:
         raise NotFound()
     return campaign

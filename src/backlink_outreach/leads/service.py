@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import insert_for, utcnow
@@ -57,13 +57,35 @@ async def _insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[
     return set(result.scalars().all())
 
 
+_LEADS_TABLE = cast(Table, Lead.__table__)
+_OUT_COLUMNS = tuple(Lead.__table__.c[name] for name in LeadOut.model_fields)
+_INSERT_ONE: dict[str, Any] = {}
+
+
+def _insert_one(session: AsyncSession) -> Any:
+    """Built once per backend: the insert hands back the stored lead, so no second query."""
+    dialect = session.get_bind().dialect.name
+    stmt = _INSERT_ONE.get(dialect)
+    if stmt is None:
+        stmt = _INSERT_ONE[dialect] = (
+            insert_for(session, Lead.__table__)
+            .on_conflict_do_nothing(index_elements=["campaign_id", "domain"])
+            .returning(*_OUT_COLUMNS)
+        )
+    return stmt
+
+
+def _lead_out(row: Any) -> LeadOut:
+    return LeadOut.model_validate(dict(row._mapping))
+
+
 async def add_lead(session: AsyncSession, campaign: Campaign, data: LeadCreate) -> LeadOut:
     domain = data.domain
     row = _row(campaign, data, domain, utcnow())
-    if not await _insert_new(session, [row]):
+    stored = (await session.execute(_insert_one(session), row)).first()
+    if stored is None:
         raise Conflict(f"A lead for {domain} is already in this campaign.")
-    lead = await session.get_one(Lead, row["id"])
-    return LeadOut.model_validate(lead)
+    return _lead_out(stored)
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -102,14 +124,21 @@ async def bulk_add(session: AsyncSession, campaign: Campaign, entries: list[Any]
     return BulkAddResult(added=len(inserted), skipped=skipped, failed=failed)
 
 
+_LEAD = select(Lead).where(Lead.id == bindparam("id"), Lead.campaign_id == bindparam("campaign"))
+# One round trip instead of a SELECT then an UPDATE at flush.
+_SET_STATUS = (
+    update(_LEADS_TABLE)
+    .where(Lead.id == bindparam("lead"), Lead.campaign_id == bindparam("campaign"))
+    .values(status=bindparam("new_status"), updated_at=bindparam("now"))
+    .returning(*_OUT_COLUMNS)
+)
+
+
 async def get_lead(session: AsyncSession, campaign: Campaign, lead_id: str) -> Lead:
     if "\x00" in lead_id:  # names no lead; PostgreSQL would refuse it in the query
         raise NotFound()
-    lead = (
-        await session.execute(
-            select(Lead).where(Lead.id == lead_id, Lead.campaign_id == campaign.id)
-        )
-    ).scalar_one_or_none()
+    params = {"id": lead_id, "campaign": campaign.id}
+    lead = (await session.execute(_LEAD, params)).scalar_one_or_none()
     if lead is None:
         raise NotFound()
     return lead
@@ -118,11 +147,13 @@ async def get_lead(session: AsyncSession, campaign: Campaign, lead_id: str) -> L
 async def set_status(
     session: AsyncSession, campaign: Campaign, lead_id: str, status: str
 ) -> LeadOut:
-    lead = await get_lead(session, campaign, lead_id)
-    lead.status = status
-    lead.updated_at = utcnow()
-    await session.flush()
-    return LeadOut.model_validate(lead)
+    if "\x00" in lead_id:  # names no lead; PostgreSQL would refuse it in the query
+        raise NotFound()
+    params = {"lead": lead_id, "campaign": campaign.id, "new_status": status, "now": utcnow()}
+    stored = (await session.execute(_SET_STATUS, params)).first()
+    if stored is None:
+        raise NotFound()
+    return _lead_out(stored)
 
 
 async def bulk_set_status(

@@ -11,7 +11,17 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, exists, func, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    bindparam,
+    exists,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..config import Settings
@@ -67,6 +77,49 @@ def _count(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
     )
 
 
+def _facts_query(*, recipient: bool, duplicate: bool) -> Select[Any]:
+    """The facts query, built once per shape with bound parameters: composing it per call was
+    most of a policy check's CPU."""
+    a = OutreachAttempt
+    sender: BindParameter[str] = bindparam("sender")
+    day: BindParameter[date] = bindparam("day")
+    workspace: BindParameter[str] = bindparam("workspace")
+    columns: list[Any] = [
+        _count(a.sender_email == sender, a.send_day == day),
+        _count(a.workspace_id == workspace, a.send_day == day),
+    ]
+    if recipient:
+        domain: BindParameter[str] = bindparam("domain")
+        columns.append(
+            _count(a.sender_email == sender, a.send_day == day, a.recipient_domain == domain)
+        )
+        # The rule of suppression.service.is_suppressed: the address, or `*@` its exact domain.
+        columns.append(
+            exists().where(
+                Suppression.workspace_id == workspace,
+                Suppression.email.in_([bindparam("address"), bindparam("any_at_domain")]),
+            )
+        )
+    if duplicate:
+        columns.append(
+            exists().where(
+                a.workspace_id == workspace,
+                a.recipient_email == bindparam("address"),
+                a.subject_key == bindparam("subject_key"),
+                a.status.in_(HOLDING),
+                a.created_at >= bindparam("since"),
+            )
+        )
+    return select(*columns)
+
+
+_FACTS = {
+    (False, False): _facts_query(recipient=False, duplicate=False),
+    (True, False): _facts_query(recipient=True, duplicate=False),
+    (True, True): _facts_query(recipient=True, duplicate=True),
+}
+
+
 async def facts(
     session: AsyncSession,
     settings: Settings,
@@ -81,37 +134,17 @@ async def facts(
 ) -> policy.Facts:
     """Everything `policy.evaluate` reads, in one round trip. `subject=None` skips the duplicate
     check (follow-ups: the same thread is not a duplicate; a validate call without a subject)."""
-    a = OutreachAttempt
-    day = utc_day(now)
-    columns: list[Any] = [
-        _count(a.sender_email == sender, a.send_day == day),
-        _count(a.workspace_id == workspace_id, a.send_day == day),
-    ]
+    params: dict[str, Any] = {"sender": sender, "day": utc_day(now), "workspace": workspace_id}
     address, domain = recipient.address, recipient.domain
     usable = recipient.reason is None and address is not None and domain is not None
+    window = settings.policy_duplicate_window_days
+    duplicate = usable and subject is not None and window > 0
     if usable:
-        columns.append(
-            _count(a.sender_email == sender, a.send_day == day, a.recipient_domain == domain)
-        )
-        # The rule of suppression.service.is_suppressed: the address, or `*@` its exact domain.
-        columns.append(
-            exists().where(
-                Suppression.workspace_id == workspace_id,
-                Suppression.email.in_([address, f"*@{domain}"]),
-            )
-        )
-        window = settings.policy_duplicate_window_days
-        if subject is not None and window > 0:
-            columns.append(
-                exists().where(
-                    a.workspace_id == workspace_id,
-                    a.recipient_email == address,
-                    a.subject_key == policy.subject_key(subject),
-                    a.status.in_(HOLDING),
-                    a.created_at >= now - timedelta(days=window),
-                )
-            )
-    row = (await session.execute(select(*columns))).one()
+        params.update(domain=domain, address=address, any_at_domain=f"*@{domain}")
+    if duplicate:
+        assert subject is not None
+        params.update(subject_key=policy.subject_key(subject), since=now - timedelta(days=window))
+    row = (await session.execute(_FACTS[usable, duplicate], params)).one()
     values = list(row) + [0, False, False][len(row) - 2 :]
     return policy.Facts(
         recipient=recipient,

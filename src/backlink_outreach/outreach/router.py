@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from ..config import Settings
 from ..db import utcnow
-from ..deps import PrincipalDep, SessionDep, SettingsDep
+from ..deps import PrincipalDep, ReadSessionDep, SessionDep, SettingsDep
 from ..errors import NotFound
 from . import service, unsubscribe
 from .ledger import utc_day
@@ -30,8 +30,9 @@ async def send_outreach(
 
 @router.post("/policy/validate", response_model=PolicyResult)
 async def validate_policy(
-    data: PolicyRequest, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
+    data: PolicyRequest, session: ReadSessionDep, settings: SettingsDep, principal: PrincipalDep
 ) -> PolicyResult:
+    # Changes nothing, and its facts are one SELECT (one snapshot): a read session will do.
     return await service.validate(session, settings, principal, data)
 
 

@@ -38,6 +38,7 @@ BOUNCE_SUBJECT_RE = re.compile(
     r"see transcript|could not send|エラー|不達|送信できません|配信",
     re.I,
 )
+BOUNCE_SUBJECT_CASED = re.compile(BOUNCE_SUBJECT_RE.pattern)  # no upper-case letters in it
 FAILURE_TEXT_RE = re.compile(
     r"could ?n[o']t be delivered|couldn't be delivered|was not delivered|not be delivered|"
     r"undeliverable|delivery (to the following|has failed|failed)|"
@@ -222,7 +223,14 @@ def _non_standard(parsed: Parsed) -> Bounce | None:
     daemon = bool(DAEMON_RE.match(local)) or bool(DAEMON_NAME_RE.search(parsed.from_name))
     daemon = daemon or bool(re.search(r"mailer-daemon|postmaster|post_master", raw_from, re.I))
     null_sender = parsed.header("Return-Path").strip() in ("<>", "")
-    subject_hit = bool(BOUNCE_SUBJECT_RE.search(parsed.subject))
+    subject = parsed.subject
+    # ASCII subjects (most) are lowered once and read without IGNORECASE: the same matches,
+    # at a fraction of the cost for this long alternation.
+    subject_hit = bool(
+        BOUNCE_SUBJECT_CASED.search(subject.lower())
+        if subject.isascii()
+        else BOUNCE_SUBJECT_RE.search(subject)
+    )
     if not (failed_header or daemon or subject_hit):
         # The common case, a person's reply: no bounce evidence, so skip reading the text.
         return None

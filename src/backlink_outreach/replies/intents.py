@@ -172,6 +172,9 @@ RULES: list[Rule] = [
 ]
 
 
+_CASED = [re.compile(pattern.pattern) for _, _, pattern in RULES]
+
+
 @dataclass
 class Intent:
     classification: str
@@ -184,15 +187,20 @@ def classify_text(text: str) -> Intent:
     sample = " ".join(text.split())[:4000]
     if not sample:
         return Intent("other", 0.4, ["no new text"])
-    for name, confidence, pattern in RULES:
-        for found in pattern.finditer(sample):
-            word = found.group(0).lower()
+    # ASCII text is lowered once and read with the case-sensitive twins of the rules (the same
+    # matches at the same offsets, at a fraction of the cost of IGNORECASE alternations).
+    ascii_text = sample.isascii()
+    haystack = sample.lower() if ascii_text else sample
+    for (name, confidence, pattern), cased in zip(RULES, _CASED, strict=True):
+        for found in (cased if ascii_text else pattern).finditer(haystack):
+            matched = sample[found.start() : found.end()]
+            word = matched.lower()
             if word in ("no", "stop") and len(sample) > 40:
                 # A bare "no" or "stop" decides only a one-line answer; in prose it is anything.
                 continue
             if name == "interested" and _negated(sample, found.start()):
                 continue
-            return Intent(name, confidence, [f"{name}: matched {found.group(0)!r}"])
+            return Intent(name, confidence, [f"{name}: matched {matched!r}"])
     return Intent("other", 0.5, ["no intent rule matched"])
 
 

@@ -124,8 +124,67 @@ def _addresses(value: str) -> list[tuple[str, str]]:
     return [(n, a.strip().lower()) for n, a in pairs if "@" in a]
 
 
+# What the stdlib feed parser accepts as a header line (its `headerRE`, minus the unix-from
+# and continuation cases handled separately), and where the header block ends.
+HEADER_LINE_RE = re.compile(r"[\x21-\x39\x3b-\x7e]+:")
+HEADER_END_RE = re.compile(r"(\r\n|\r(?!\n)|\n)(\r\n|\r|\n)")
+LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
+SIMPLE_CHARSET_RE = re.compile(
+    r"\s*[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+\s*;\s*charset\s*=\s*"
+    r"(?:\"([a-z0-9_.:+-]+)\"|([a-z0-9_.:+-]+))\s*;?\s*",
+    re.I,
+)
+
+
+def simple_message(raw: bytes) -> Message | None:
+    """The `Message` the stdlib parser would build, for the common case of a single-part
+    message with plain ASCII headers; None for anything else (multipart, attached messages,
+    unusual header lines), which the full parser reads. Most replies are this simple, and the
+    feed parser's line-by-line state machine was the largest cost of reading them."""
+    text = raw.decode("ascii", "surrogateescape")
+    end = HEADER_END_RE.search(text)
+    if end is None or end.start() == 0:
+        return None
+    head = text[: end.end(1)]
+    if not head.isascii():
+        return None
+    msg = Message()
+    name = ""
+    value: list[str] = []
+    for line in LINE_RE.findall(head):
+        if line[0] in " \t":
+            if not name:
+                return None
+            value.append(line)
+            continue
+        if name:
+            msg.set_raw(name, "".join(value).rstrip("\r\n"))
+        found = HEADER_LINE_RE.match(line)
+        if found is None:
+            return None
+        name = line[: found.end() - 1]
+        value = [line[found.end() :].lstrip(" \t")]
+    if name:
+        msg.set_raw(name, "".join(value).rstrip("\r\n"))
+    if msg.get_content_maintype() in ("multipart", "message"):
+        return None
+    msg.set_payload(text[end.end() :])
+    return msg
+
+
+def content_charset(part: Message) -> str | None:
+    """`part.get_content_charset()`, without the general parameter parser for the usual
+    `type/subtype; charset=x` header."""
+    value = part.get("content-type")
+    if isinstance(value, str):
+        simple = SIMPLE_CHARSET_RE.fullmatch(value)
+        if simple:
+            return (simple.group(1) or simple.group(2)).lower()
+    return part.get_content_charset()
+
+
 def parse(raw: bytes) -> Parsed:
-    msg = email.message_from_bytes(raw)
+    msg = simple_message(raw) or email.message_from_bytes(raw)
     parsed = Parsed(headers=msg)
     first = parsed.first
     references: list[str] = []
@@ -234,7 +293,7 @@ def _payload_text(part: Message, parsed: Parsed) -> str:
         return raw if isinstance(raw, str) else ""
     if not isinstance(payload, bytes):
         return ""
-    text, trusted = decode_bytes(payload[: MAX_TEXT_CHARS * 4], part.get_content_charset())
+    text, trusted = decode_bytes(payload[: MAX_TEXT_CHARS * 4], content_charset(part))
     if not trusted:
         parsed.defects.append("undecodable_text")
     return text

@@ -9,6 +9,7 @@ each batch is filed in its own short transaction that also advances the UID wate
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from datetime import date, datetime, timedelta
 
 import structlog
@@ -27,6 +28,7 @@ log = structlog.get_logger(__name__)
 LEASE = timedelta(minutes=2)
 BATCH = 500
 PREPARE_SLICE = 25
+FILING_AHEAD = 2
 WAIT_FOR_LEASE_SECONDS = 60.0
 
 
@@ -98,12 +100,15 @@ async def _poll(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], box_id: str, owner: str
 ) -> list[Outcome]:
     """A three-stage pipeline: the IMAP fetch of batch n+1 runs in a thread (it mostly waits on
-    the socket) while batch n is parsed on the event loop in small slices and batch n-1 is filed
-    (which mostly waits on the database). Parsing stays off worker threads on purpose: a
-    CPU-bound thread holds the GIL and makes every database round trip wait for it."""
+    the socket) while batch n is parsed on the event loop in small slices and earlier batches
+    are filed. Filings run one after another, in UID order, each in its own transaction;
+    parsing may run up to `FILING_AHEAD` batches ahead of them, so the loop parses the next
+    batch instead of idling while a statement runs in the database's thread. Parsing stays off
+    worker threads on purpose: a CPU-bound thread holds the GIL and makes every database round
+    trip wait for it."""
     mailbox = Mailbox(settings)
     fetching: asyncio.Task[list[Fetched]] | None = None
-    filing: asyncio.Task[list[Outcome]] | None = None
+    filings: deque[asyncio.Task[list[Outcome]]] = deque()
     try:
         uidvalidity = await mailbox.run(mailbox.open)
         async with sessionmaker() as session:
@@ -126,19 +131,29 @@ async def _poll(
                 else None
             )
             prepared = await _prepare_all(fetched, utcnow().date())
-            if filing is not None:
-                outcomes += await filing
-            filing = asyncio.create_task(
-                _file(sessionmaker, box_id, owner, uidvalidity, batch, prepared, own)
+            while len(filings) >= FILING_AHEAD:
+                outcomes += await filings.popleft()
+            filings.append(
+                asyncio.create_task(
+                    _file_after(
+                        filings[-1] if filings else None,
+                        sessionmaker,
+                        box_id,
+                        owner,
+                        uidvalidity,
+                        batch,
+                        prepared,
+                        own,
+                    )
+                )
             )
-        if filing is not None:
-            outcomes += await filing
-            filing = None
+        while filings:
+            outcomes += await filings.popleft()
         return outcomes
     finally:
         # Never close the connection under a fetch still running in its thread, and never
         # leave a batch half filed.
-        await asyncio.gather(*(t for t in (fetching, filing) if t), return_exceptions=True)
+        await asyncio.gather(*(t for t in (fetching, *filings) if t), return_exceptions=True)
         await asyncio.to_thread(mailbox.close)
 
 
@@ -149,6 +164,23 @@ async def _prepare_all(fetched: list[Fetched], today: date) -> list[Prepared]:
         # Let filing and other requests run between slices (a few ms each).
         await asyncio.sleep(0)
     return prepared
+
+
+async def _file_after(
+    previous: asyncio.Task[list[Outcome]] | None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    box_id: str,
+    owner: str,
+    uidvalidity: int,
+    batch: list[int],
+    prepared: list[Prepared],
+    own: set[str],
+) -> list[Outcome]:
+    """File `batch` once the batch before it is filed: the watermark only ever moves past
+    filed mail, and a failed batch stops every later one (the poll fails as a whole)."""
+    if previous is not None:
+        await previous
+    return await _file(sessionmaker, box_id, owner, uidvalidity, batch, prepared, own)
 
 
 async def _file(
