@@ -38,23 +38,13 @@ from backlink_outreach.auth import Principal
 from backlink_outreach.config import API_PREFIX, normalize_database_url
 from backlink_outreach.db import create_engine, make_sessionmaker
 from backlink_outreach.migrations import upgrade_async
+from backlink_outreach.models import REPLY_CLASSIFICATIONS
 from bench.report import Figure
 
 LEADS, ATTEMPTS_PER_LEAD, REPLIES = 100_000, 3, 50_000
 CAMPAIGN, USER = "cmp_bench", "user_bench"
 RUNS = 7
-CLASSES = (
-    "interested",
-    "not_interested",
-    "question",
-    "out_of_office",
-    "auto_reply",
-    "unsubscribe",
-    "bounce",
-    "wrong_person",
-    "payment_request",
-    "other",
-)
+CLASSES = REPLY_CLASSIFICATIONS
 BODY = "Hello, I enjoyed your article on container gardening. " * 4
 
 Statement = tuple[str, Any]
