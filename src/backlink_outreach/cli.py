@@ -124,14 +124,35 @@ def doctor(
         min=0,
         help="Report attempts `sending` (and follow-ups due) for longer than this.",
     ),
+    resolve: str | None = typer.Option(
+        None,
+        "--resolve",
+        metavar="ATTEMPT_ID",
+        help="Settle one stuck `sending` attempt after checking the mail server's log.",
+    ),
+    resolve_as: str = typer.Option(
+        "",
+        "--as",
+        metavar="sent|failed",
+        help="With --resolve: what the mail server's log says happened.",
+    ),
 ) -> None:
-    """Check the database, the schema, and attempts a crash left `sending` (never re-sent)."""
+    """Check the database, the schema, and attempts a crash left `sending` (never re-sent).
+
+    With --resolve ID --as sent|failed, settle one of them instead: `sent` does what a
+    successful send does next (lead contacted, follow-ups scheduled); `failed` frees its slot.
+    """
     from datetime import timedelta
 
     from .db import create_engine
     from .doctor import examine
 
     settings = get_settings()
+    if resolve is not None:
+        if resolve_as not in ("sent", "failed"):
+            err.print("[red]error:[/red] --resolve needs --as sent or --as failed")
+            raise typer.Exit(2)
+        raise typer.Exit(asyncio.run(_resolve(settings, resolve, resolve_as)))
 
     async def main() -> int:
         engine = create_engine(settings.resolved_database_url)
@@ -161,6 +182,27 @@ def doctor(
         return 0 if report.healthy else 1
 
     raise typer.Exit(asyncio.run(main()))
+
+
+async def _resolve(settings: Settings, attempt_id: str, outcome: str) -> int:
+    from .db import create_engine, make_sessionmaker
+    from .outreach.resolve import NotStuck, resolve
+
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        attempt = await resolve(
+            make_sessionmaker(engine),
+            settings,
+            attempt_id,
+            "sent" if outcome == "sent" else "failed",
+        )
+    except NotStuck:
+        err.print(f"[red]error:[/red] no attempt {attempt_id} is in status 'sending'")
+        return 2
+    finally:
+        await engine.dispose()
+    err.print(f"{attempt.id} is now {attempt.status} (nothing was re-sent)")
+    return 0
 
 
 # `discover "KEYWORD" [--campaign ID] [--max N]` (issue 6); implemented in discovery/cli.py.

@@ -12,6 +12,7 @@ sessionmaker (the request holds no transaction across SMTP):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 from sqlalchemy import select, update
@@ -24,6 +25,7 @@ from ..config import Settings
 from ..db import utcnow
 from ..domains import InvalidValue, normalize_sender_email
 from ..emails import fields, templates
+from ..emails.service import Draft
 from ..errors import DeliveryFailed, NotFound, PolicyBlocked, Unprocessable
 from ..ids import new_id
 from ..leads import service as leads
@@ -193,6 +195,23 @@ async def deliver(
     return None
 
 
+async def record_initial_sent(
+    session: AsyncSession,
+    attempt: OutreachAttempt,
+    sent_at: datetime,
+    drafts: list[tuple[int, Draft]],
+) -> None:
+    """Step 3 on success: the attempt is sent, its lead `discovered -> contacted`, and the
+    campaign's follow-ups are scheduled from `sent_at`."""
+    await ledger.record_sent(session, attempt.id, sent_at)
+    await session.execute(
+        update(Lead)
+        .where(Lead.id == attempt.lead_id, Lead.status == "discovered")
+        .values(status="contacted", updated_at=sent_at)
+    )
+    await followups.schedule(session, attempt, sent_at, drafts)
+
+
 async def send(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -218,13 +237,7 @@ async def send(
     sent_at = utcnow()
     try:
         async with txn.write(sessionmaker) as session:
-            await ledger.record_sent(session, attempt.id, sent_at)
-            await session.execute(
-                update(Lead)
-                .where(Lead.id == lead.id, Lead.status == "discovered")
-                .values(status="contacted", updated_at=sent_at)
-            )
-            await followups.schedule(session, attempt, sent_at, drafts)
+            await record_initial_sent(session, attempt, sent_at, drafts)
     except IntegrityError:
         # The campaign was deleted while the message was on its way: its attempt went with it,
         # and there is nothing to schedule. The message itself did go out.
