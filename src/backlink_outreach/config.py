@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
     smtp_timeout_seconds: float = 15.0
+    # A CA bundle to trust for the SMTP server's certificate (an internal CA); the system's
+    # trust store otherwise. Certificates are always verified.
+    smtp_ca_file: Path | None = None
     mail_outbox_dir: Path | None = None
     smtp_from_email: str = "outreach@localhost.localdomain"
     smtp_from_name: str = "Backlink Outreach"
@@ -100,6 +103,7 @@ class Settings(BaseSettings):
         "discovery_http_proxy",
         "search_provider",
         "mail_outbox_dir",
+        "smtp_ca_file",
         mode="before",
     )
     @classmethod

@@ -109,6 +109,7 @@ class SmtpMailer:
             timeout=s.smtp_timeout_seconds,
             use_tls=s.smtp_security == "ssl",
             start_tls=s.smtp_security == "starttls",
+            cert_bundle=str(s.smtp_ca_file) if s.smtp_ca_file else None,
         )
 
     @contextlib.asynccontextmanager
@@ -254,6 +255,7 @@ def mailer_for(settings: Settings) -> Mailer:
         settings.smtp_security,
         settings.smtp_username,
         settings.smtp_timeout_seconds,
+        settings.smtp_ca_file,
     )
     mailer = per_loop.get(key)
     if mailer is None:
