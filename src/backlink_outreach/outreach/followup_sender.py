@@ -90,19 +90,16 @@ async def _claim(session: AsyncSession, settings: Settings, now: datetime) -> Cl
 
     sender = service.sender_address(settings)
     recipient = policy.check_recipient(initial.recipient_email)
-    await ledger.lock_sender_day(session, sender, ledger.utc_day(now))
-    facts = await ledger.facts(
+    decision = await ledger.decide(
         session,
         settings,
         workspace_id=follow_up.workspace_id,
         sender=sender,
         recipient=recipient,
-        site_domain=lead.domain,
-        lead_consent=lead.consent,
+        lead=lead,
         subject=None,  # the same thread is never a duplicate
         now=now,
     )
-    decision = policy.evaluate(facts)
     if not decision.allowed:
         reason = decision.reason or policy.INVALID_RECIPIENT
         if reason in policy.CAP_REASONS:

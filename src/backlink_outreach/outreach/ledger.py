@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..config import Settings
 from ..db import insert_for, utcnow
-from ..models import Lead, OutreachAttempt, SendCounter, Suppression
+from ..models import Lead, OutreachAttempt, SendCounter
 from ..suppression import service as suppression
 from . import policy
 from .smtp import DeliveryError
@@ -93,12 +93,8 @@ def _facts_query(*, recipient: bool, duplicate: bool) -> Select[Any]:
         columns.append(
             _count(a.sender_email == sender, a.send_day == day, a.recipient_domain == domain)
         )
-        # The rule of suppression.service.is_suppressed: the address, or `*@` its exact domain.
         columns.append(
-            exists().where(
-                Suppression.workspace_id == workspace,
-                Suppression.email.in_([bindparam("address"), bindparam("any_at_domain")]),
-            )
+            suppression.listed(workspace, bindparam("address"), bindparam("any_at_domain"))
         )
     if duplicate:
         columns.append(
@@ -155,6 +151,34 @@ async def facts(
         counts=policy.Counts(int(values[0]), int(values[2]), int(values[1])),
         limits=limits(settings),
     )
+
+
+async def decide(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    workspace_id: str,
+    sender: str,
+    recipient: policy.Recipient,
+    lead: Lead,
+    subject: str | None,
+    now: datetime,
+) -> policy.Decision:
+    """The check every send makes: take the sender's day lock, then load the facts and
+    evaluate them, so a concurrent send counts only after this one has committed."""
+    await lock_sender_day(session, sender, utc_day(now))
+    found = await facts(
+        session,
+        settings,
+        workspace_id=workspace_id,
+        sender=sender,
+        recipient=recipient,
+        site_domain=lead.domain,
+        lead_consent=lead.consent,
+        subject=subject,
+        now=now,
+    )
+    return policy.evaluate(found)
 
 
 async def record_sent(session: AsyncSession, attempt_id: str, sent_at: datetime) -> None:

@@ -97,19 +97,16 @@ async def _reserve(
     if recipient.reason is not None:
         raise PolicyBlocked(recipient.reason)
     day = ledger.utc_day(now)
-    await ledger.lock_sender_day(session, sender, day)
-    facts = await ledger.facts(
+    decision = await ledger.decide(
         session,
         settings,
         workspace_id=campaign.workspace_id,
         sender=sender,
         recipient=recipient,
-        site_domain=lead.domain,
-        lead_consent=lead.consent,
+        lead=lead,
         subject=subject,
         now=now,
     )
-    decision = policy.evaluate(facts)
     if not decision.allowed:
         raise PolicyBlocked(decision.reason or policy.INVALID_RECIPIENT)
     assert recipient.address is not None and recipient.domain is not None

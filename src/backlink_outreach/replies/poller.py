@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import structlog
@@ -119,6 +120,7 @@ async def _poll(
         own = {settings.smtp_from_email.lower()}
         if settings.imap_username and "@" in settings.imap_username:
             own.add(settings.imap_username.lower())
+        target = _Filing(sessionmaker, box_id, owner, uidvalidity, frozenset(own))
         outcomes: list[Outcome] = []
         if batches:
             fetching = asyncio.create_task(mailbox.run(mailbox.fetch, batches[0], large))
@@ -133,20 +135,8 @@ async def _poll(
             prepared = await _prepare_all(fetched, utcnow().date())
             while len(filings) >= FILING_AHEAD:
                 outcomes += await filings.popleft()
-            filings.append(
-                asyncio.create_task(
-                    _file_after(
-                        filings[-1] if filings else None,
-                        sessionmaker,
-                        box_id,
-                        owner,
-                        uidvalidity,
-                        batch,
-                        prepared,
-                        own,
-                    )
-                )
-            )
+            previous = filings[-1] if filings else None
+            filings.append(asyncio.create_task(target.file_after(previous, batch, prepared)))
         while filings:
             outcomes += await filings.popleft()
         return outcomes
@@ -166,65 +156,50 @@ async def _prepare_all(fetched: list[Fetched], today: date) -> list[Prepared]:
     return prepared
 
 
-async def _file_after(
-    previous: asyncio.Task[list[Outcome]] | None,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    box_id: str,
-    owner: str,
-    uidvalidity: int,
-    batch: list[int],
-    prepared: list[Prepared],
-    own: set[str],
-) -> list[Outcome]:
-    """File `batch` once the batch before it is filed: the watermark only ever moves past
-    filed mail, and a failed batch stops every later one (the poll fails as a whole)."""
-    if previous is not None:
-        await previous
-    return await _file(sessionmaker, box_id, owner, uidvalidity, batch, prepared, own)
+@dataclass(frozen=True)
+class _Filing:
+    """Where one poll files its batches: the same for every batch of the poll."""
 
+    sessionmaker: async_sessionmaker[AsyncSession]
+    box_id: str
+    owner: str
+    uidvalidity: int
+    own: frozenset[str]
 
-async def _file(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    box_id: str,
-    owner: str,
-    uidvalidity: int,
-    batch: list[int],
-    prepared: list[Prepared],
-    own: set[str],
-) -> list[Outcome]:
-    try:
-        return await _file_once(sessionmaker, box_id, owner, uidvalidity, batch, prepared, own)
-    except Exception as exc:  # noqa: BLE001 - retried message by message below
-        log.warning("reply_batch_retry", error_type=type(exc).__name__)
-        return await _file_once(
-            sessionmaker, box_id, owner, uidvalidity, batch, prepared, own, isolate=True
-        )
+    async def file_after(
+        self,
+        previous: asyncio.Task[list[Outcome]] | None,
+        batch: list[int],
+        prepared: list[Prepared],
+    ) -> list[Outcome]:
+        """File `batch` once the batch before it is filed: the watermark only ever moves past
+        filed mail, and a failed batch stops every later one (the poll fails as a whole)."""
+        if previous is not None:
+            await previous
+        try:
+            return await self._file_once(batch, prepared)
+        except Exception as exc:  # noqa: BLE001 - retried message by message below
+            log.warning("reply_batch_retry", error_type=type(exc).__name__)
+            return await self._file_once(batch, prepared, isolate=True)
 
-
-async def _file_once(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    box_id: str,
-    owner: str,
-    uidvalidity: int,
-    batch: list[int],
-    prepared: list[Prepared],
-    own: set[str],
-    *,
-    isolate: bool = False,
-) -> list[Outcome]:
-    now = utcnow()
-    async with sessionmaker() as session, session.begin():
-        outcomes = await file_batch(session, box_id, prepared, own, now, isolate=isolate)
-        # The watermark moves past the whole batch, failures included: a message that
-        # cannot be read is counted once as failed, never fetched again.
-        await session.execute(
-            update(MailboxState)
-            .where(MailboxState.id == box_id, MailboxState.lease_owner == owner)
-            .values(
-                uidvalidity=uidvalidity,
-                last_uid=max(batch),
-                lease_until=utcnow() + LEASE,
-                updated_at=now,
+    async def _file_once(
+        self, batch: list[int], prepared: list[Prepared], *, isolate: bool = False
+    ) -> list[Outcome]:
+        now = utcnow()
+        async with self.sessionmaker() as session, session.begin():
+            outcomes = await file_batch(
+                session, self.box_id, prepared, set(self.own), now, isolate=isolate
             )
-        )
-    return outcomes
+            # The watermark moves past the whole batch, failures included: a message that
+            # cannot be read is counted once as failed, never fetched again.
+            await session.execute(
+                update(MailboxState)
+                .where(MailboxState.id == self.box_id, MailboxState.lease_owner == self.owner)
+                .values(
+                    uidvalidity=self.uidvalidity,
+                    last_uid=max(batch),
+                    lease_until=utcnow() + LEASE,
+                    updated_at=now,
+                )
+            )
+        return outcomes

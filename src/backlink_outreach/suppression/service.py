@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Exists, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import Principal
@@ -64,15 +66,16 @@ async def list_entries(session: AsyncSession, principal: Principal) -> list[Supp
     return [SuppressionOut.model_validate(r) for r in rows]
 
 
-async def is_suppressed(session: AsyncSession, workspace_id: str, address: str) -> bool:
-    """True when the address, or `*@` its exact domain, is on the workspace's list."""
-    address = address.lower()
-    hit = await session.scalar(
-        select(Suppression.id)
-        .where(
-            Suppression.workspace_id == workspace_id,
-            Suppression.email.in_([address, "*@" + email_domain(address)]),
-        )
-        .limit(1)
+def listed(workspace_id: Any, address: Any, any_at_domain: Any) -> Exists:
+    """The suppression rule, in one place: the address itself, or `*@` its exact domain, is on
+    the workspace's list. Arguments may be values or bind parameters (prebuilt statements)."""
+    return exists().where(
+        Suppression.workspace_id == workspace_id,
+        Suppression.email.in_([address, any_at_domain]),
     )
-    return hit is not None
+
+
+async def is_suppressed(session: AsyncSession, workspace_id: str, address: str) -> bool:
+    address = address.lower()
+    hit = await session.scalar(select(listed(workspace_id, address, "*@" + email_domain(address))))
+    return bool(hit)
