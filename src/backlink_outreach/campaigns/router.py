@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from ..deps import PrincipalDep, SessionDep
-from ..responses import list_response, model_response
+from ..responses import json_response
 from . import service
 from .schemas import CampaignCreate, CampaignOut, CampaignWithLeads
 
@@ -23,13 +23,12 @@ async def list_campaigns(
     principal: PrincipalDep,
     workspace_id: str | None = Query(default=None, max_length=255),
 ) -> Response:
-    campaigns = await service.list_campaigns(session, principal, workspace_id)
-    return list_response(campaigns, CampaignOut)
+    return json_response(await service.list_campaigns(session, principal, workspace_id))
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignWithLeads)
 async def get_campaign(campaign_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
-    return model_response(await service.get_campaign_with_leads(session, principal, campaign_id))
+    return json_response(await service.get_campaign_with_leads(session, principal, campaign_id))
 
 
 @router.delete("/campaigns/{campaign_id}", status_code=204, response_class=Response)

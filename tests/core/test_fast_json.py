@@ -1,0 +1,106 @@
+"""The campaign reads write rows straight to JSON with orjson (`responses.json_response`). Their
+bytes must be exactly what pydantic writes for the response models, or clients would see two
+formats for one field (a `Z` here, `+00:00` there; `1e-7` against `0.0000001`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from backlink_outreach.campaigns.schemas import CampaignOut, CampaignWithLeads
+from backlink_outreach.leads.schemas import LeadOut
+from backlink_outreach.models.campaigns import LEAD_STATUSES
+from backlink_outreach.responses import dump_json
+from tests.conftest import Api, create_campaign
+
+texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+optional_texts = st.none() | texts
+scores = st.none() | st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+times = st.datetimes(
+    min_value=datetime(1970, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
+)
+lead_rows = st.fixed_dictionaries(
+    {
+        "id": texts,
+        "campaign_id": texts,
+        "website_url": texts,
+        "domain": texts,
+        "website_title": optional_texts,
+        "contact_email": optional_texts,
+        "contact_name": optional_texts,
+        "notes": optional_texts,
+        "consent": st.booleans(),
+        "quality_score": scores,
+        "relevance_score": scores,
+        "guest_post_likelihood": scores,
+        "source": optional_texts,
+        "status": st.sampled_from(LEAD_STATUSES),
+        "created_at": times,
+        "updated_at": times,
+    }
+)
+campaign_rows = st.fixed_dictionaries(
+    {
+        "id": texts,
+        "workspace_id": texts,
+        "name": texts,
+        "description": optional_texts,
+        "keywords": st.lists(texts, max_size=3),
+        "follow_up_days": st.lists(st.integers(1, 90), max_size=5),
+        "lead_count": st.integers(0, 10**6),
+        "created_at": times,
+        "updated_at": times,
+    }
+)
+
+
+def _in_model_order(row: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """Rows are built in the models' field order (`dict(zip(fields, row))`); hypothesis may
+    hand the keys over in another."""
+    assert set(row) == set(model.model_fields)
+    return {name: row[name] for name in model.model_fields}
+
+
+@settings(max_examples=300)
+@given(lead_rows)
+def test_lead_rows_write_the_same_bytes_as_the_model(row: dict[str, Any]) -> None:
+    row = _in_model_order(row, LeadOut)
+    assert dump_json(row) == LeadOut.model_validate(row).model_dump_json().encode()
+
+
+@settings(max_examples=100)
+@given(campaign_rows, st.lists(lead_rows, max_size=3))
+def test_campaign_with_leads_writes_the_same_bytes(
+    campaign: dict[str, Any], leads: list[dict[str, Any]]
+) -> None:
+    campaign = _in_model_order(campaign, CampaignOut)
+    row = {**campaign, "leads": [_in_model_order(lead, LeadOut) for lead in leads]}
+    assert dump_json(row) == CampaignWithLeads.model_validate(row).model_dump_json().encode()
+    assert dump_json([campaign]) == b"[" + CampaignOut(**campaign).model_dump_json().encode() + b"]"
+
+
+async def test_campaign_reads_match_the_models_on_this_backend(api: Api) -> None:
+    """Values as each database hands them back (SQLite: naive times, 0/1 booleans)."""
+    campaign = await create_campaign(api, description=None, keywords=["garden"])
+    leads = [
+        {"website_url": "https://one.example/", "consent": True, "quality_score": 0.1},
+        {"website_url": "https://two.example/", "relevance_score": 1e-7, "notes": "é\u2028"},
+        {"website_url": "https://three.example/", "guest_post_likelihood": 1.0},
+    ]
+    added = await api.post(f"/campaigns/{campaign['id']}/leads/bulk", json=leads)
+    assert added.json()["added"] == 3
+
+    got = await api.get(f"/campaigns/{campaign['id']}")
+    model = CampaignWithLeads.model_validate_json(got.content)
+    assert got.content == model.model_dump_json().encode()
+    assert model.lead_count == 3 and [lead.consent for lead in model.leads] == [True, False, False]
+    assert all(lead.created_at.tzinfo is not None for lead in model.leads)
+
+    listed = await api.get("/campaigns")
+    one = CampaignOut.model_validate(listed.json()[0])
+    assert listed.content == b"[" + one.model_dump_json().encode() + b"]"
+    assert listed.json()[0]["lead_count"] == 3
