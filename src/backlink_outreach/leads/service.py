@@ -12,6 +12,7 @@ from ..db import insert_for, utcnow
 from ..errors import Conflict, NotFound
 from ..ids import new_id
 from ..models import Campaign, Lead
+from . import counts
 from .schemas import BulkAddResult, BulkStatusResult, LeadCreate, LeadOut
 
 # Ids per UPDATE ... IN (...): well under both backends' bound-parameter limits.
@@ -40,7 +41,9 @@ def _row(campaign: Campaign, data: LeadCreate, domain: str, now: Any) -> dict[st
     }
 
 
-async def _insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+async def _insert_new(
+    session: AsyncSession, campaign: Campaign, rows: list[dict[str, Any]]
+) -> set[str]:
     """Insert rows, skipping any whose domain is already in the campaign (also one added by a
     concurrent request a moment ago). Returns the ids actually inserted.
 
@@ -54,7 +57,9 @@ async def _insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[
         .returning(table.c.id)
     )
     result = await session.execute(stmt, rows)
-    return set(result.scalars().all())
+    inserted = set(result.scalars().all())
+    await counts.count_added(session, campaign.id, len(inserted))
+    return inserted
 
 
 _LEADS_TABLE = cast(Table, Lead.__table__)
@@ -85,6 +90,7 @@ async def add_lead(session: AsyncSession, campaign: Campaign, data: LeadCreate) 
     stored = (await session.execute(_insert_one(session), row)).first()
     if stored is None:
         raise Conflict(f"A lead for {domain} is already in this campaign.")
+    await counts.count_added(session, campaign.id, 1)
     return _lead_out(stored)
 
 
@@ -119,7 +125,7 @@ async def bulk_add(session: AsyncSession, campaign: Campaign, entries: list[Any]
             continue
         existing.add(domain)
         rows.append(_row(campaign, data, domain, now))
-    inserted = await _insert_new(session, rows) if rows else set()
+    inserted = await _insert_new(session, campaign, rows) if rows else set()
     skipped += len(rows) - len(inserted)
     return BulkAddResult(added=len(inserted), skipped=skipped, failed=failed)
 

@@ -1,6 +1,6 @@
 """All tables, split by domain. Importing this package registers every table on Base.metadata."""
 
-from .campaigns import LEAD_STATUSES, Campaign, Lead, LeadStatus
+from .campaigns import LEAD_STATUSES, Campaign, Lead, LeadCountStripe, LeadStatus
 from .outreach import FollowUp, OutreachAttempt, SendCounter
 from .replies import REPLY_CLASSIFICATIONS, InboundMessage, MailboxState, Reply, ReplyClassification
 from .suppression import Suppression
@@ -14,6 +14,7 @@ __all__ = [
     "FollowUp",
     "InboundMessage",
     "Lead",
+    "LeadCountStripe",
     "LeadStatus",
     "MailboxState",
     "OutreachAttempt",

@@ -3,7 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime, utcnow
@@ -59,3 +69,15 @@ class Lead(Base):
 
     def as_dict(self) -> dict[str, Any]:
         return {c.key: getattr(self, c.key) for c in self.__mapper__.column_attrs}
+
+
+class LeadCountStripe(Base):
+    """A campaign's lead count is the sum of its stripes (see `leads/counts.py`)."""
+
+    __tablename__ = "lead_count_stripes"
+
+    campaign_id: Mapped[str] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    stripe: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    leads: Mapped[int] = mapped_column(Integer)
