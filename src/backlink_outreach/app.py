@@ -19,7 +19,12 @@ from .analytics.router import router as analytics_router
 from .auth import TokenVerifier
 from .campaigns.router import router as campaigns_router
 from .config import API_PREFIX, Settings, get_settings
-from .db import create_engine, make_read_sessionmaker, make_sessionmaker
+from .db import (
+    create_engine,
+    make_read_sessionmaker,
+    make_sessionmaker,
+    make_single_statement_sessionmaker,
+)
 from .discovery.router import router as discovery_router
 from .emails.router import router as emails_router
 from .emails.templates_router import router as templates_router
@@ -81,6 +86,7 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_read_sessionmaker(engine)
+    app.state.single_statement_sessionmaker = make_single_statement_sessionmaker(engine)
     app.state.verifier = TokenVerifier(settings)
 
     install_error_handlers(app)

@@ -173,6 +173,15 @@ def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return make_sessionmaker(engine.execution_options(**options))
 
 
+def make_single_statement_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for work that is one statement (a guarded UPDATE ... RETURNING, say): that
+    statement is atomic on its own, so on PostgreSQL it runs in autocommit, one round trip
+    instead of BEGIN, statement, COMMIT. SQLite keeps its usual `BEGIN IMMEDIATE` writer."""
+    if engine.dialect.name != "postgresql":
+        return make_sessionmaker(engine)
+    return make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
 @contextlib.asynccontextmanager
 async def transaction(
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -197,6 +206,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     state = request.app.state
     reading = request.method in ("GET", "HEAD")
     async with transaction(state.read_sessionmaker if reading else state.sessionmaker) as session:
+        yield session
+
+
+async def get_single_statement_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """See `make_single_statement_sessionmaker`: only for handlers that run one statement."""
+    async with transaction(request.app.state.single_statement_sessionmaker) as session:
         yield session
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .auth import Principal, current_principal
 from .config import Settings
-from .db import get_read_session, get_session
+from .db import get_read_session, get_session, get_single_statement_session
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -22,5 +22,9 @@ async def get_app_settings(request: Request) -> Settings:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 # Only for handlers that never write: on PostgreSQL its statements run in autocommit.
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+# Only for handlers that run exactly one statement: on PostgreSQL it runs in autocommit.
+SingleStatementSessionDep = Annotated[
+    AsyncSession, Depends(get_single_statement_session, scope="function")
+]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

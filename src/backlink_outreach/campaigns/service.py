@@ -14,6 +14,8 @@ from ..ids import new_id
 from ..leads.counts import LEAD_COUNT
 from ..leads.schemas import LeadOut
 from ..models import Campaign, Lead
+from ..rows import RowQuery
+from ..tenancy import in_workspaces, workspace_params
 from .schemas import CampaignCreate, CampaignOut
 
 
@@ -36,30 +38,20 @@ async def create_campaign(
     return CampaignOut.model_validate(campaign)
 
 
-# Built once: every request on a campaign's resources starts here. A caller has one or two
-# workspaces, so two plain parameters (the same one twice for a single workspace) rather than an
-# expanding IN, which re-renders the SQL on every execution.
+# Built once: every request on a campaign's resources starts here.
 _CAMPAIGN = select(Campaign).where(
-    Campaign.id == bindparam("id"),
-    Campaign.workspace_id.in_([bindparam("workspace_1"), bindparam("workspace_2")]),
+    Campaign.id == bindparam("id"), in_workspaces(Campaign.workspace_id)
 )
-_CAMPAIGN_FOR_UPDATE = _CAMPAIGN.with_for_update()
 
 
-async def get_campaign(
-    session: AsyncSession, principal: Principal, campaign_id: str, *, for_update: bool = False
-) -> Campaign:
+async def get_campaign(session: AsyncSession, principal: Principal, campaign_id: str) -> Campaign:
     """The campaign if it lives in one of the caller's workspaces; 404 otherwise."""
     if "\x00" in campaign_id:
         # No id contains NUL, and PostgreSQL refuses it in a query (a 500): ids in bodies
         # (discovery, email writing, reply polls) reach this lookup unchecked.
         raise NotFound()
-    query = _CAMPAIGN_FOR_UPDATE if for_update else _CAMPAIGN
-    workspaces = sorted(principal.workspaces)  # the user's own, and the organisation's
-    if not workspaces:
-        raise NotFound()
-    params = {"id": campaign_id, "workspace_1": workspaces[0], "workspace_2": workspaces[-1]}
-    campaign = (await session.execute(query, params)).scalar_one_or_none()
+    params = {"id": campaign_id, **workspace_params(principal)}
+    campaign = (await session.execute(_CAMPAIGN, params)).scalar_one_or_none()
     if campaign is None:
         raise NotFound()
     return campaign
@@ -82,7 +74,7 @@ _CAMPAIGN_ROWS = (
     .where(_CAMPAIGNS_TABLE.c.workspace_id == bindparam("workspace"))
     .order_by(_CAMPAIGNS_TABLE.c.created_at, _CAMPAIGNS_TABLE.c.id)
 )
-_LEAD_ROWS = (
+_LEAD_ROWS = RowQuery(
     select(*(_LEADS_TABLE.c[name] for name in _LEAD_FIELDS))
     .where(_LEADS_TABLE.c.campaign_id == bindparam("campaign"))
     .order_by(_LEADS_TABLE.c.created_at, _LEADS_TABLE.c.id)
@@ -104,8 +96,7 @@ async def get_campaign_with_leads(
 ) -> dict[str, Any]:
     """The campaign and every lead, oldest first, as `CampaignWithLeads` fields."""
     campaign = await get_campaign(session, principal, campaign_id)
-    connection = await session.connection()
-    rows = await connection.execute(_LEAD_ROWS, {"campaign": campaign.id})
+    rows = await _LEAD_ROWS.rows(session, {"campaign": campaign.id})
     leads = [dict(zip(_LEAD_FIELDS, row, strict=True)) for row in rows]
     out = {
         # lead_count from the same snapshot as `leads`

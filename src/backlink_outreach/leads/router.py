@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from ..campaigns.service import get_campaign
-from ..deps import PrincipalDep, SessionDep
+from ..deps import PrincipalDep, SessionDep, SingleStatementSessionDep
 from . import service
 from .schemas import (
     MAX_BULK,
@@ -61,7 +61,10 @@ async def bulk_update_status(
 
 @router.patch("/campaigns/{campaign_id}/leads/{lead_id}/status", response_model=LeadOut)
 async def update_status(
-    campaign_id: str, lead_id: str, data: StatusUpdate, session: SessionDep, principal: PrincipalDep
+    campaign_id: str,
+    lead_id: str,
+    data: StatusUpdate,
+    session: SingleStatementSessionDep,
+    principal: PrincipalDep,
 ) -> LeadOut:
-    campaign = await get_campaign(session, principal, campaign_id)
-    return await service.set_status(session, campaign, lead_id, data.status)
+    return await service.set_status(session, principal, campaign_id, lead_id, data.status)

@@ -8,10 +8,12 @@ from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..auth import Principal
 from ..db import insert_for, utcnow
 from ..errors import Conflict, NotFound
 from ..ids import new_id
 from ..models import Campaign, Lead
+from ..tenancy import in_workspaces, workspace_params
 from . import counts
 from .schemas import BulkAddResult, BulkStatusResult, LeadCreate, LeadOut
 
@@ -131,10 +133,15 @@ async def bulk_add(session: AsyncSession, campaign: Campaign, entries: list[Any]
 
 
 _LEAD = select(Lead).where(Lead.id == bindparam("id"), Lead.campaign_id == bindparam("campaign"))
-# One round trip instead of a SELECT then an UPDATE at flush.
+# One statement, so that it can run in autocommit: the lead's own copy of its campaign's
+# workspace stands in for looking the campaign up first.
 _SET_STATUS = (
     update(_LEADS_TABLE)
-    .where(Lead.id == bindparam("lead"), Lead.campaign_id == bindparam("campaign"))
+    .where(
+        Lead.id == bindparam("lead"),
+        Lead.campaign_id == bindparam("campaign"),
+        in_workspaces(Lead.workspace_id),
+    )
     .values(status=bindparam("new_status"), updated_at=bindparam("now"))
     .returning(*_OUT_COLUMNS)
 )
@@ -151,11 +158,18 @@ async def get_lead(session: AsyncSession, campaign: Campaign, lead_id: str) -> L
 
 
 async def set_status(
-    session: AsyncSession, campaign: Campaign, lead_id: str, status: str
+    session: AsyncSession, principal: Principal, campaign_id: str, lead_id: str, status: str
 ) -> LeadOut:
-    if "\x00" in lead_id:  # names no lead; PostgreSQL would refuse it in the query
+    """One UPDATE: 404 when the campaign, or the lead in it, is not the caller's."""
+    if "\x00" in lead_id or "\x00" in campaign_id:  # PostgreSQL would refuse it in the query
         raise NotFound()
-    params = {"lead": lead_id, "campaign": campaign.id, "new_status": status, "now": utcnow()}
+    params = {
+        "lead": lead_id,
+        "campaign": campaign_id,
+        "new_status": status,
+        "now": utcnow(),
+        **workspace_params(principal),
+    }
     stored = (await session.execute(_SET_STATUS, params)).first()
     if stored is None:
         raise NotFound()

@@ -1,0 +1,43 @@
+"""Plain rows for large reads, straight from asyncpg.
+
+A SELECT of hundreds of rows spends a quarter of its client time in SQLAlchemy's result layer
+(row objects, per-column processing), about 0.7 ms per 500 leads. `RowQuery` keeps the statement
+written once in SQLAlchemy, compiles it once per dialect, and on asyncpg hands the SQL to the
+driver connection of the session's own connection (same transaction, asyncpg's statement cache).
+On other drivers it runs through SQLAlchemy as usual.
+
+Only for columns whose values need no SQLAlchemy processing on asyncpg: text, numbers,
+booleans, and `UTCDateTime` (asyncpg already decodes timestamptz as aware UTC). A JSON column
+would come back as a string; the constructor refuses one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class RowQuery:
+    def __init__(self, statement: Select[Any]) -> None:
+        if any(isinstance(column.type, JSON) for column in statement.selected_columns):
+            raise TypeError("RowQuery cannot decode JSON columns")
+        self.statement = statement
+        self._asyncpg: tuple[str, tuple[str, ...]] | None = None
+
+    async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> Sequence[Any]:
+        """Every row, each a sequence of values in the statement's column order."""
+        connection = await session.connection()
+        if connection.dialect.driver != "asyncpg":
+            result: Sequence[Any] = (await connection.execute(self.statement, dict(params))).all()
+            return result
+        if self._asyncpg is None:
+            compiled = self.statement.compile(dialect=connection.dialect)
+            self._asyncpg = (compiled.string, tuple(compiled.positiontup or ()))
+        sql, names = self._asyncpg
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        records: Sequence[Any] = await driver.fetch(sql, *(params[name] for name in names))
+        return records
