@@ -14,6 +14,7 @@ from ..ids import new_id
 from ..leads.counts import LEAD_COUNT
 from ..leads.schemas import LeadOut
 from ..models import Campaign, Lead
+from ..responses import row_struct
 from ..rows import RowQuery
 from ..tenancy import in_workspaces, workspace_params
 from .schemas import CampaignCreate, CampaignOut
@@ -62,6 +63,7 @@ async def get_campaign(session: AsyncSession, principal: Principal, campaign_id:
 # ORM objects and validating them was most of a large campaign's GET under load.
 _CAMPAIGN_FIELDS = tuple(CampaignOut.model_fields)
 _LEAD_FIELDS = tuple(LeadOut.model_fields)
+_LeadRow = row_struct("LeadRow", LeadOut)
 _CAMPAIGNS_TABLE = cast(Table, Campaign.__table__)
 _LEADS_TABLE = cast(Table, Lead.__table__)
 _CAMPAIGN_ROWS = (
@@ -97,7 +99,7 @@ async def get_campaign_with_leads(
     """The campaign and every lead, oldest first, as `CampaignWithLeads` fields."""
     campaign = await get_campaign(session, principal, campaign_id)
     rows = await _LEAD_ROWS.rows(session, {"campaign": campaign.id})
-    leads = [dict(zip(_LEAD_FIELDS, row, strict=True)) for row in rows]
+    leads = [_LeadRow(*row) for row in rows]
     out = {
         # lead_count from the same snapshot as `leads`
         name: len(leads) if name == "lead_count" else getattr(campaign, name)
