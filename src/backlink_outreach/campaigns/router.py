@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
-from ..deps import PrincipalDep, SessionDep
+from ..deps import PrincipalDep, ReadConnectionDep, SessionDep
 from ..responses import json_response
 from . import service
 from .schemas import CampaignCreate, CampaignOut, CampaignWithLeads
@@ -19,16 +19,18 @@ async def create_campaign(
 
 @router.get("/campaigns", response_model=list[CampaignOut])
 async def list_campaigns(
-    session: SessionDep,
+    connection: ReadConnectionDep,
     principal: PrincipalDep,
     workspace_id: str | None = Query(default=None, max_length=255),
 ) -> Response:
-    return json_response(await service.list_campaigns(session, principal, workspace_id))
+    return json_response(await service.list_campaigns(connection, principal, workspace_id))
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignWithLeads)
-async def get_campaign(campaign_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
-    return json_response(await service.get_campaign_with_leads(session, principal, campaign_id))
+async def get_campaign(
+    campaign_id: str, connection: ReadConnectionDep, principal: PrincipalDep
+) -> Response:
+    return json_response(await service.get_campaign_with_leads(connection, principal, campaign_id))
 
 
 @router.delete("/campaigns/{campaign_id}", status_code=204, response_class=Response)

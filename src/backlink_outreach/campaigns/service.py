@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..auth import Principal
 from ..db import utcnow
@@ -76,6 +76,9 @@ _CAMPAIGN_ROWS = (
     .where(_CAMPAIGNS_TABLE.c.workspace_id == bindparam("workspace"))
     .order_by(_CAMPAIGNS_TABLE.c.created_at, _CAMPAIGNS_TABLE.c.id)
 )
+_CAMPAIGN_ROW = select(
+    *(_CAMPAIGNS_TABLE.c[name] for name in _CAMPAIGN_FIELDS if name != "lead_count")
+).where(_CAMPAIGNS_TABLE.c.id == bindparam("id"), in_workspaces(_CAMPAIGNS_TABLE.c.workspace_id))
 _LEAD_ROWS = RowQuery(
     select(*(_LEADS_TABLE.c[name] for name in _LEAD_FIELDS))
     .where(_LEADS_TABLE.c.campaign_id == bindparam("campaign"))
@@ -84,27 +87,29 @@ _LEAD_ROWS = RowQuery(
 
 
 async def list_campaigns(
-    session: AsyncSession, principal: Principal, workspace_id: str | None
+    connection: AsyncConnection, principal: Principal, workspace_id: str | None
 ) -> list[dict[str, Any]]:
     """The workspace's campaigns, oldest first, as `CampaignOut` fields."""
     workspace = principal.require_workspace(workspace_id)
-    connection = await session.connection()
     rows = await connection.execute(_CAMPAIGN_ROWS, {"workspace": workspace})
     return [dict(zip(_CAMPAIGN_FIELDS, row, strict=True)) for row in rows]
 
 
 async def get_campaign_with_leads(
-    session: AsyncSession, principal: Principal, campaign_id: str
+    connection: AsyncConnection, principal: Principal, campaign_id: str
 ) -> dict[str, Any]:
-    """The campaign and every lead, oldest first, as `CampaignWithLeads` fields."""
-    campaign = await get_campaign(session, principal, campaign_id)
-    rows = await _LEAD_ROWS.rows(session, {"campaign": campaign.id})
+    """The campaign and every lead, oldest first, as `CampaignWithLeads` fields; 404 unless
+    the campaign lives in one of the caller's workspaces."""
+    if "\x00" in campaign_id:  # names nothing; PostgreSQL would refuse it in the query
+        raise NotFound()
+    params = {"id": campaign_id, **workspace_params(principal)}
+    campaign = (await connection.execute(_CAMPAIGN_ROW, params)).first()
+    if campaign is None:
+        raise NotFound()
+    rows = await _LEAD_ROWS.rows(connection, {"campaign": campaign_id})
     leads = [_LeadRow(*row) for row in rows]
-    out = {
-        # lead_count from the same snapshot as `leads`
-        name: len(leads) if name == "lead_count" else getattr(campaign, name)
-        for name in _CAMPAIGN_FIELDS
-    }
+    values = {**campaign._mapping, "lead_count": len(leads)}  # the same snapshot as `leads`
+    out = {name: values[name] for name in _CAMPAIGN_FIELDS}
     out["leads"] = leads
     return out
 
