@@ -19,6 +19,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal,
     select,
     update,
 )
@@ -68,11 +69,19 @@ async def lock_sender_day(session: AsyncSession, sender: str, day: date) -> None
     )
 
 
+def _holding(status: Any) -> ColumnElement[bool]:
+    """`status IN ('sending', 'sent')` as two fixed parameters: IN over a Python tuple is an
+    "expanding" parameter, which re-renders the SQL on every execution (a sixth of a policy
+    check's CPU)."""
+    result: ColumnElement[bool] = status.in_([literal(value) for value in HOLDING])
+    return result
+
+
 def _count(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
     return (
         select(func.count())
         .select_from(OutreachAttempt)
-        .where(OutreachAttempt.status.in_(HOLDING), *conditions)
+        .where(_holding(OutreachAttempt.status), *conditions)
         .scalar_subquery()
     )
 
@@ -102,7 +111,7 @@ def _facts_query(*, recipient: bool, duplicate: bool) -> Select[Any]:
                 a.workspace_id == workspace,
                 a.recipient_email == bindparam("address"),
                 a.subject_key == bindparam("subject_key"),
-                a.status.in_(HOLDING),
+                _holding(a.status),
                 a.created_at >= bindparam("since"),
             )
         )
