@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import Principal
@@ -10,6 +10,7 @@ from ..db import utcnow
 from ..errors import NotFound, Unprocessable
 from ..ids import new_id
 from ..models import EmailTemplate
+from ..tenancy import in_workspaces, workspace_params
 from .template_schemas import TemplateCreate, TemplateOut
 from .templates import TemplateSyntaxError, placeholders
 
@@ -45,19 +46,18 @@ async def create_template(
     return TemplateOut.model_validate(template)
 
 
+_TEMPLATE = select(EmailTemplate).where(
+    EmailTemplate.id == bindparam("id"), in_workspaces(EmailTemplate.workspace_id)
+)
+
+
 async def get_template(
     session: AsyncSession, principal: Principal, template_id: str
 ) -> EmailTemplate:
     if "\x00" in template_id:  # names no template; PostgreSQL would refuse it in the query
         raise NotFound()
-    template = (
-        await session.execute(
-            select(EmailTemplate).where(
-                EmailTemplate.id == template_id,
-                EmailTemplate.workspace_id.in_(principal.workspaces),
-            )
-        )
-    ).scalar_one_or_none()
+    params = {"id": template_id, **workspace_params(principal)}
+    template = (await session.execute(_TEMPLATE, params)).scalar_one_or_none()
     if template is None:
         raise NotFound()
     return template
