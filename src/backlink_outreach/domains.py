@@ -79,20 +79,40 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+# Whitespace and control characters, C0 and C1: a NUL would reach PostgreSQL (which refuses it).
+_UNSAFE_URL_CHAR = re.compile(r"[\x00-\x20\x7f-\x9f]")
+# The common shape, read without urlsplit (a third of a bulk add's validation): an ASCII URL
+# with a scheme, a plain host (no user info, IPv6 literal or zone), an optional port, then the
+# end or a path, query or fragment. Anything else takes urlsplit's path; both give the same
+# answer (tested).
+_SIMPLE_URL = re.compile(
+    r"(?P<scheme>[A-Za-z]+)://(?P<host>[^/?#@:%\[\]\\]+)(?::(?P<port>[0-9]*))?(?:[/?#]|\Z)"
+)
+
+
+def _scheme_and_host(url: str) -> tuple[str, str | None]:
+    simple = _SIMPLE_URL.match(url) if url.isascii() else None
+    if simple is not None:
+        port = simple["port"]
+        if port and int(port) > 65535:
+            raise ValueError("port out of range")
+        return simple["scheme"].lower(), simple["host"].lower()
+    parts = urlsplit(url)
+    _ = parts.port  # raises ValueError on a bad port
+    return parts.scheme.lower(), parts.hostname
+
+
 @lru_cache(maxsize=65536)
 def normalize_website_url(raw: str) -> tuple[str, str]:
     """Return (url, domain) for an http(s) URL with a host; raise InvalidValue otherwise."""
     url = raw.strip()
-    # Control characters too: a NUL would reach PostgreSQL (which refuses it in text).
-    if not url or len(url) > 2048 or any(ch <= " " or "\x7f" <= ch <= "\x9f" for ch in url):
+    if not url or len(url) > 2048 or _UNSAFE_URL_CHAR.search(url):
         raise InvalidValue("invalid URL")
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        _ = parts.port  # raises ValueError on a bad port
+        scheme, host = _scheme_and_host(url)
     except ValueError:
         raise InvalidValue("invalid URL") from None
-    if parts.scheme.lower() not in ("http", "https"):
+    if scheme not in ("http", "https"):
         raise InvalidValue("invalid URL: only http and https are accepted")
     if not host:
         raise InvalidValue("invalid URL: no host")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 
 from backlink_outreach.domains import (
     InvalidValue,
+    _scheme_and_host,
     normalize_email,
     normalize_sender_email,
     normalize_suppression_entry,
@@ -122,3 +125,70 @@ def test_suffix_matcher_agrees_with_tldextract_on_every_rule() -> None:
         hosts += [base, f"a.{base}", f"www.b.{base}"]
     mismatches = [h for h in hosts if registrable_domain.__wrapped__(h) != expected(h)]
     assert mismatches == []
+
+
+def _scheme_and_host_by_urlsplit(url: str) -> tuple[str, str | None]:
+    parts = urlsplit(url)
+    _ = parts.port
+    return parts.scheme.lower(), parts.hostname
+
+
+_HOST_PIECES = st.sampled_from(
+    [
+        "example",
+        "EXAMPLE",
+        ".",
+        "co.uk",
+        "-",
+        "_",
+        "x",
+        "1",
+        "%41",
+        "ü",
+        "٨",
+        "／",
+        "user:pw@",
+        "@",
+        ":",
+        ":80",
+        ":0",
+        ":65535",
+        ":65536",
+        ":٨٠",
+        ":+1",
+        "[::1]",
+        "[",
+        "]",
+        "\\",
+        "/",
+        "?",
+        "#",
+        "/path",
+        "?q=1",
+        "#frag",
+        " ",
+    ]
+)
+_URLS = st.one_of(
+    st.tuples(
+        st.sampled_from(["http", "HTTPS", "ftp", "h", "1http", ""]),
+        st.sampled_from(["://", ":/", "//", ":"]),
+        st.lists(_HOST_PIECES, max_size=8).map("".join),
+    ).map("".join),
+    st.lists(_HOST_PIECES, min_size=1, max_size=8).map("".join),
+)
+
+
+@settings(max_examples=3000)
+@given(_URLS)
+def test_fast_url_reading_agrees_with_urlsplit(url: str) -> None:
+    """`normalize_website_url` reads common URLs without urlsplit; the answer must not change."""
+    try:
+        expected: object = _scheme_and_host_by_urlsplit(url)
+    except ValueError:
+        expected = ValueError
+    try:
+        got: object = _scheme_and_host(url)
+    except ValueError:
+        got = ValueError
+    assert got == expected
