@@ -14,7 +14,7 @@ from ..errors import Conflict, NotFound
 from ..ids import new_id
 from ..models import Campaign, Lead
 from ..tenancy import in_workspaces, workspace_params
-from . import counts
+from . import bulk_insert, counts
 from .schemas import BulkAddResult, BulkStatusResult, LeadCreate, LeadOut
 
 # Ids per UPDATE ... IN (...): well under both backends' bound-parameter limits.
@@ -41,27 +41,6 @@ def _row(campaign: Campaign, data: LeadCreate, domain: str, now: Any) -> dict[st
         "created_at": now,
         "updated_at": now,
     }
-
-
-async def _insert_new(
-    session: AsyncSession, campaign: Campaign, rows: list[dict[str, Any]]
-) -> set[str]:
-    """Insert rows, skipping any whose domain is already in the campaign (also one added by a
-    concurrent request a moment ago). Returns the ids actually inserted.
-
-    Core table + executemany: SQLAlchemy batches it as "insertmanyvalues" with one cached
-    statement, far cheaper than compiling a VALUES list per call.
-    """
-    table = Lead.__table__
-    stmt = (
-        insert_for(session, table)
-        .on_conflict_do_nothing(index_elements=["campaign_id", "domain"])
-        .returning(table.c.id)
-    )
-    result = await session.execute(stmt, rows)
-    inserted = set(result.scalars().all())
-    await counts.count_added(session, campaign.id, len(inserted))
-    return inserted
 
 
 _LEADS_TABLE = cast(Table, Lead.__table__)
@@ -127,9 +106,10 @@ async def bulk_add(session: AsyncSession, campaign: Campaign, entries: list[Any]
             continue
         existing.add(domain)
         rows.append(_row(campaign, data, domain, now))
-    inserted = await _insert_new(session, campaign, rows) if rows else set()
-    skipped += len(rows) - len(inserted)
-    return BulkAddResult(added=len(inserted), skipped=skipped, failed=failed)
+    added = await bulk_insert.insert_new(session, rows) if rows else 0
+    await counts.count_added(session, campaign.id, added)
+    skipped += len(rows) - added
+    return BulkAddResult(added=added, skipped=skipped, failed=failed)
 
 
 _LEAD = select(Lead).where(Lead.id == bindparam("id"), Lead.campaign_id == bindparam("campaign"))
