@@ -77,6 +77,10 @@ async def test_requests_survive_dropped_connections(
         # Every checkout counts as idle: the round-trip ping replaces the connection even
         # before the client has read that the server closed it.
         monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    # Start from an empty pool: connections that earlier tests left idle in it would not be in
+    # `pooled`, so `_until_closed` would not wait for them, and one that has read the FATAL but
+    # not yet the closed socket could be handed out (seen once in CI, the suite run whole).
+    await db.engine.dispose()
     pooled: list[Any] = []
 
     def remember(connection: Any, _record: Any) -> None:
