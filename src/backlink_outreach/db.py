@@ -222,7 +222,7 @@ async def get_single_statement_session(request: Request) -> AsyncIterator[AsyncS
 
 async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
     """A bare read-only connection (see `read_only_engine`), for the hottest reads: skipping
-    the ORM session's bookkeeping saved a quarter of a campaign list's server time."""
+    the ORM session's bookkeeping cut a campaign list from 1.02 to 0.90 ms of CPU in-process."""
     async with request.app.state.read_engine.connect() as connection:
         yield connection
 
