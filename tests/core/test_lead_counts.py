@@ -5,24 +5,20 @@ add must never wait for another add's transaction."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 
 from backlink_outreach.auth import Principal
 from backlink_outreach.campaigns import service as campaigns
-from backlink_outreach.config import normalize_database_url
 from backlink_outreach.db import create_engine, make_sessionmaker
 from backlink_outreach.leads import service as leads
 from backlink_outreach.leads.schemas import LeadCreate
 from backlink_outreach.migrations import upgrade_async
 from backlink_outreach.models import Lead, LeadCountStripe
 from tests.conftest import Api, create_campaign
-from tests.support.database import Database
+from tests.support.database import Database, close_database, open_database
 
 
 async def _listed_counts(api: Api) -> dict[str, int]:
@@ -103,21 +99,9 @@ async def test_an_add_never_waits_for_another_adds_transaction(api: Api, db: Dat
 
 async def test_migration_counts_existing_leads(db: Database, tmp_path: Path) -> None:
     """0004 fills the stripes from the leads already there."""
-    if db.backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{(tmp_path / 'upgrade.db').as_posix()}"
-        admin, name = None, None
-    else:
-        admin = normalize_database_url(db.admin_url or "")
-        name = f"bo_test_{uuid.uuid4().hex[:12]}"
-        dsn = admin.replace("postgresql+asyncpg://", "postgresql://")
-        conn = await asyncpg.connect(dsn)
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    old = await open_database(db.backend, tmp_path, revision="0003")
     try:
-        await upgrade_async(url, "0003")
-        engine = create_engine(url)
-        async with engine.begin() as conn:
+        async with old.engine.begin() as conn:
             for campaign in ("cmp_one", "cmp_two", "cmp_none"):
                 await conn.execute(
                     text(
@@ -137,9 +121,9 @@ async def test_migration_counts_existing_leads(db: Database, tmp_path: Path) -> 
                     ),
                     {"id": f"lead_{n}", "campaign": campaign, "domain": f"d{n}.example"},
                 )
-        await engine.dispose()
-        await upgrade_async(url)
-        engine = create_engine(url)
+        await old.engine.dispose()
+        await upgrade_async(old.url)
+        engine = create_engine(old.url)
         async with engine.connect() as conn:
             rows = await conn.execute(
                 select(LeadCountStripe.campaign_id, LeadCountStripe.leads).order_by(
@@ -149,8 +133,4 @@ async def test_migration_counts_existing_leads(db: Database, tmp_path: Path) -> 
             assert [tuple(row) for row in rows] == [("cmp_one", 3), ("cmp_two", 1)]
         await engine.dispose()
     finally:
-        if name is not None and admin is not None:
-            dsn = admin.replace("postgresql+asyncpg://", "postgresql://")
-            conn = await asyncpg.connect(dsn)
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.close()
+        await close_database(old)

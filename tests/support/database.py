@@ -51,10 +51,11 @@ def _asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
-async def open_database(backend: str, tmp_dir: Path) -> Database:
+async def open_database(backend: str, tmp_dir: Path, revision: str = "head") -> Database:
+    """A new database migrated to `revision` (a migration test can stop before its own)."""
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{(tmp_dir / 'test.db').as_posix()}"
-        await upgrade_async(url)
+        await upgrade_async(url, revision)
         return Database(backend, url, create_engine(url))
     admin = normalize_database_url(os.environ["TEST_DATABASE_URL"])
     name = f"bo_test_{uuid.uuid4().hex[:12]}"
@@ -64,7 +65,7 @@ async def open_database(backend: str, tmp_dir: Path) -> Database:
     finally:
         await conn.close()
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    await upgrade_async(url)
+    await upgrade_async(url, revision)
     return Database(
         backend, url, create_engine(url, pool_size=20, max_overflow=40), admin_url=admin, name=name
     )

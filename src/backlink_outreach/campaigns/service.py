@@ -16,7 +16,7 @@ from ..leads.schemas import LeadOut
 from ..models import Campaign, Lead
 from ..responses import row_struct
 from ..rows import RowQuery
-from ..tenancy import in_workspaces, workspace_params
+from ..tenancy import in_workspaces, lookup_params
 from .schemas import CampaignCreate, CampaignOut
 
 
@@ -47,11 +47,7 @@ _CAMPAIGN = select(Campaign).where(
 
 async def get_campaign(session: AsyncSession, principal: Principal, campaign_id: str) -> Campaign:
     """The campaign if it lives in one of the caller's workspaces; 404 otherwise."""
-    if "\x00" in campaign_id:
-        # No id contains NUL, and PostgreSQL refuses it in a query (a 500): ids in bodies
-        # (discovery, email writing, reply polls) reach this lookup unchecked.
-        raise NotFound()
-    params = {"id": campaign_id, **workspace_params(principal)}
+    params = lookup_params(principal, id=campaign_id)
     campaign = (await session.execute(_CAMPAIGN, params)).scalar_one_or_none()
     if campaign is None:
         raise NotFound()
@@ -100,9 +96,7 @@ async def get_campaign_with_leads(
 ) -> dict[str, Any]:
     """The campaign and every lead, oldest first, as `CampaignWithLeads` fields; 404 unless
     the campaign lives in one of the caller's workspaces."""
-    if "\x00" in campaign_id:  # names nothing; PostgreSQL would refuse it in the query
-        raise NotFound()
-    params = {"id": campaign_id, **workspace_params(principal)}
+    params = lookup_params(principal, id=campaign_id)
     campaign = (await connection.execute(_CAMPAIGN_ROW, params)).first()
     if campaign is None:
         raise NotFound()

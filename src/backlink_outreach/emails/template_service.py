@@ -10,7 +10,7 @@ from ..db import utcnow
 from ..errors import NotFound, Unprocessable
 from ..ids import new_id
 from ..models import EmailTemplate
-from ..tenancy import in_workspaces, workspace_params
+from ..tenancy import in_workspaces, lookup_params
 from .template_schemas import TemplateCreate, TemplateOut
 from .templates import TemplateSyntaxError, placeholders
 
@@ -54,9 +54,7 @@ _TEMPLATE = select(EmailTemplate).where(
 async def get_template(
     session: AsyncSession, principal: Principal, template_id: str
 ) -> EmailTemplate:
-    if "\x00" in template_id:  # names no template; PostgreSQL would refuse it in the query
-        raise NotFound()
-    params = {"id": template_id, **workspace_params(principal)}
+    params = lookup_params(principal, id=template_id)
     template = (await session.execute(_TEMPLATE, params)).scalar_one_or_none()
     if template is None:
         raise NotFound()

@@ -13,7 +13,7 @@ from ..db import insert_for, utcnow
 from ..errors import Conflict, NotFound
 from ..ids import new_id
 from ..models import Campaign, Lead
-from ..tenancy import in_workspaces, workspace_params
+from ..tenancy import in_workspaces, lookup_params
 from . import bulk_insert, counts
 from .schemas import BulkAddResult, BulkStatusResult, LeadCreate, LeadOut
 
@@ -141,14 +141,10 @@ async def set_status(
     session: AsyncSession, principal: Principal, campaign_id: str, lead_id: str, status: str
 ) -> LeadOut:
     """One UPDATE: 404 when the campaign, or the lead in it, is not the caller's."""
-    if "\x00" in lead_id or "\x00" in campaign_id:  # PostgreSQL would refuse it in the query
-        raise NotFound()
     params = {
-        "lead": lead_id,
-        "campaign": campaign_id,
+        **lookup_params(principal, lead=lead_id, campaign=campaign_id),
         "new_status": status,
         "now": utcnow(),
-        **workspace_params(principal),
     }
     stored = (await session.execute(_SET_STATUS, params)).first()
     if stored is None:

@@ -274,17 +274,10 @@ async def validate(
     )
 
 
-async def _campaign(session: AsyncSession, principal: Principal, campaign_id: str) -> Campaign:
-    # A path id with NUL can name no campaign, and PostgreSQL would refuse it in the query.
-    if "\x00" in campaign_id:
-        raise NotFound()
-    return await campaigns.get_campaign(session, principal, campaign_id)
-
-
 async def list_attempts(
     session: AsyncSession, principal: Principal, campaign_id: str
 ) -> list[AttemptOut]:
-    campaign = await _campaign(session, principal, campaign_id)
+    campaign = await campaigns.get_campaign(session, principal, campaign_id)
     rows = await session.scalars(
         select(OutreachAttempt)
         .where(OutreachAttempt.campaign_id == campaign.id)
@@ -296,7 +289,7 @@ async def list_attempts(
 async def list_follow_ups(
     session: AsyncSession, principal: Principal, campaign_id: str
 ) -> list[FollowUpOut]:
-    campaign = await _campaign(session, principal, campaign_id)
+    campaign = await campaigns.get_campaign(session, principal, campaign_id)
     rows = await session.scalars(
         select(FollowUp)
         .where(FollowUp.campaign_id == campaign.id)
