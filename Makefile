@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 RUN_ENV := AUTH_MODE=dev MAIL_OUTBOX_DIR=./data/outbox
+# `make run PORT=8080 HOST=0.0.0.0` serves elsewhere.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test bench lint format migrate clean
 
@@ -21,7 +24,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	mkdir -p data/outbox
 	$(RUN_ENV) $(BIN)/backlink-outreach migrate
-	$(RUN_ENV) $(BIN)/backlink-outreach serve --host 127.0.0.1 --port 8000
+	$(RUN_ENV) $(BIN)/backlink-outreach serve --host $(HOST) --port $(PORT)
 
 migrate: $(VENV)/.installed-run
 	$(BIN)/backlink-outreach migrate

@@ -34,7 +34,7 @@ class _Sink:
     def __init__(self) -> None:
         self.count = 0
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.count += 1
         return "250 OK"
 

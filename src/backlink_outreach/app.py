@@ -32,7 +32,7 @@ from .emails.templates_router import router as templates_router
 from .errors import install_error_handlers
 from .leads.router import router as leads_router
 from .logs import configure_logging
-from .middleware import BodySizeLimit, RejectNulBytes, RequestContext
+from .middleware import BodySizeLimit, CatchUnhandledErrors, RejectNulBytes, RequestContext
 from .outreach.router import router as outreach_router
 from .replies.router import router as replies_router
 from .suppression.router import router as suppression_router
@@ -119,6 +119,8 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     # Added last = outermost: the size limit sees the raw stream before anything reads it.
+    # Innermost: inside RequestContext, so its log line has the request id and the 500 is counted.
+    app.add_middleware(CatchUnhandledErrors)
     app.add_middleware(RejectNulBytes)
     app.add_middleware(RequestContext)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import signal
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from .config import ConfigError, Settings, get_settings
+from .discovery.cli import register as register_discover
 
 app = typer.Typer(
     help="Backlink Outreach: self-hostable link-building outreach.",
@@ -41,12 +45,16 @@ def serve(
     """Serve the HTTP API (with the background worker embedded unless --no-worker)."""
     import uvicorn
 
-    settings = _settings_or_exit()
     os.environ["BO_EMBEDDED_WORKER"] = "0" if no_worker else "1"
     base = f"http://{host}:{port}"
+    # Unsubscribe links must reach this server: without PUBLIC_BASE_URL, it is where we listen.
+    if not os.environ.get("PUBLIC_BASE_URL"):
+        os.environ["PUBLIC_BASE_URL"] = base
+    get_settings.cache_clear()  # the app factory reads the settings again, in this process
+    settings = _settings_or_exit()
     err.print(f"Backlink Outreach on {base}  (docs: {base}/docs, auth: {settings.auth_mode})")
     if settings.auth_mode == "dev":
-        err.print("Get a token: [bold]backlink-outreach dev-token --user alice[/bold]")
+        err.print(f"Get a token: [bold]{dev_token_command(settings)}[/bold]")
     uvicorn.run(
         "backlink_outreach.app:app_factory",
         factory=True,
@@ -91,11 +99,58 @@ def worker(
 @app.command()
 def migrate() -> None:
     """Apply database migrations (they ship inside the package)."""
-    from .migrations import upgrade
+    from .migrations import current_revision, head_revision, upgrade
 
-    settings = get_settings()
-    upgrade(settings.resolved_database_url)
-    err.print("database is up to date")
+    url = get_settings().resolved_database_url
+    where = _database_label(url)
+    try:
+        before = current_revision(url)
+        head = head_revision(url)
+        if before == head:
+            err.print(f"{where}: already at the newest schema ({head}); nothing to do")
+            return
+        upgrade(url)
+    except Exception as exc:  # noqa: BLE001 - one line for the operator, not a traceback
+        err.print(f"[red]error:[/red] cannot migrate {where}: {_one_line(exc)}")
+        raise typer.Exit(1) from None
+    if before is None:
+        err.print(f"{where}: created the schema ({head})")
+    else:
+        err.print(f"{where}: migrated from {before} to {head}")
+
+
+def _database_label(url: str) -> str:
+    """The database as a person would name it, without a password."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - a malformed URL is reported by the migration itself
+        return "the database"
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite database {parsed.database}"
+    return f"PostgreSQL database {parsed.database} on {parsed.host or 'localhost'}"
+
+
+def _one_line(exc: BaseException) -> str:
+    """What went wrong, in words: the driver's own message, first line only, no SQL."""
+    cause: BaseException = getattr(exc, "orig", None) or exc
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return f"{type(cause).__name__}: {text}"[:300] if text else type(cause).__name__
+
+
+def dev_token_command(settings: Settings) -> str:
+    """The dev-token command as it works from this shell: the same executable and data folder,
+    with AUTH_MODE=dev (a fresh shell has neither on PATH nor in its environment)."""
+    executable = Path(sys.argv[0])
+    if executable.name != "backlink-outreach" or not executable.exists():
+        executable = Path(sys.executable).with_name("backlink-outreach")
+    try:
+        shown = f"./{executable.resolve().relative_to(Path.cwd().resolve())}"
+    except ValueError:
+        shown = str(executable)
+    env = ["AUTH_MODE=dev"]
+    if settings.data_dir != Path("./data"):
+        env.append(f"DATA_DIR={shlex.quote(str(settings.data_dir))}")
+    return " ".join([*env, shlex.quote(shown), "dev-token", "--user", "alice"])
 
 
 @app.command("dev-token")
@@ -205,10 +260,8 @@ async def _resolve(settings: Settings, attempt_id: str, outcome: str) -> int:
     return 0
 
 
-# `discover "KEYWORD" [--campaign ID] [--max N]` (issue 6); implemented in discovery/cli.py.
-from .discovery.cli import register as _register_discover  # noqa: E402
-
-_register_discover(app)
+# `discover "KEYWORD" [--campaign ID] [--max N]`, implemented beside discovery.
+register_discover(app)
 
 
 def main() -> None:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from sqlalchemy import DateTime, MetaData, event
@@ -70,19 +70,29 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 READ_ONLY = "backlink_outreach_read_only"
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def is_sqlite(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "sqlite"
+# Values per `IN (...)` list: well under both backends' bound-parameter limits (SQLite's 32766,
+# PostgreSQL's 65535), and small enough to keep each statement's plan cheap.
+IN_BATCH = 500
+
+
+def in_batches(values: Sequence[T], size: int = IN_BATCH) -> list[Sequence[T]]:
+    """`values` cut into lists of at most `size`, for `column.in_(batch)` one batch at a time."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def create_engine(url: str, *, enforce_foreign_keys: bool = True, **kwargs: Any) -> AsyncEngine:
     """An async engine. Migrations pass `enforce_foreign_keys=False`: SQLite's batch mode
     recreates tables, and with foreign keys on, dropping a parent would cascade to children."""
+    # Errors name the failing statement but never its parameters: they carry recipients,
+    # subjects and message bodies, and exception messages end up in logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         _ensure_sqlite_folder(url)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
@@ -130,7 +140,7 @@ def _check_connections_on_checkout(engine: AsyncEngine) -> None:
             return  # just opened, or in use a moment ago
         try:
             await_(connection.execute("SELECT 1"))
-        except Exception as exc:  # noqa: BLE001 - any failed ping means "use another one"
+        except Exception as exc:  # any failed ping means "use another one"
             raise DisconnectionError("ping failed") from exc
 
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .config import Settings
 from .db import utcnow
 from .migrations import alembic_config
-from .models import FollowUp, OutreachAttempt
+from .models import Campaign, FollowUp, Lead, LeadCountStripe, OutreachAttempt
 
 STUCK_AFTER = timedelta(minutes=5)
 
@@ -39,11 +40,29 @@ class Report:
     schema_revision: str | None = None
     stuck_sending: list[StuckAttempt] = field(default_factory=list)
     overdue_follow_ups: int = 0
+    # Campaigns whose striped lead count (leads/counts.py) disagrees with their leads.
+    miscounted_campaigns: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
-        return self.database_ok and self.schema_current and not self.stuck_sending
+        return (
+            self.database_ok
+            and self.schema_current
+            and not self.stuck_sending
+            and not self.miscounted_campaigns
+        )
+
+
+def _miscounted_query() -> Select[Any]:
+    """Campaigns whose stripes do not add up to COUNT(*) of their leads (either may be 0)."""
+    counted = (
+        select(func.coalesce(func.sum(LeadCountStripe.leads), 0))
+        .where(LeadCountStripe.campaign_id == Campaign.id)
+        .scalar_subquery()
+    )
+    actual = select(func.count()).where(Lead.campaign_id == Campaign.id).scalar_subquery()
+    return select(Campaign.id).where(counted != actual).order_by(Campaign.id)
 
 
 def _configuration_warnings(settings: Settings) -> list[str]:
@@ -117,8 +136,14 @@ async def examine(
                 )
                 or 0
             )
+            report.miscounted_campaigns = list(await conn.scalars(_miscounted_query()))
     except Exception as exc:  # noqa: BLE001 - the report says what failed instead of crashing
         report.warnings.append(f"Database check failed: {type(exc).__name__}")
+    if report.miscounted_campaigns:
+        report.warnings.append(
+            f"{len(report.miscounted_campaigns)} campaign(s) show a lead count that differs "
+            f"from their leads: {', '.join(report.miscounted_campaigns[:10])}"
+        )
     if report.overdue_follow_ups:
         report.warnings.append(
             f"{report.overdue_follow_ups} follow-ups are overdue: is a worker "

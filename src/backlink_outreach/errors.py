@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = structlog.get_logger(__name__)
 
 NOT_AUTHENTICATED = "Not authenticated"
 NOT_FOUND = "Resource not found"
@@ -44,11 +41,6 @@ class NotFound(AppError):
 
 class Conflict(AppError):
     status_code = 409
-
-
-class RequestTooLarge(AppError):
-    status_code = 413
-    detail = TOO_LARGE
 
 
 class PolicyBlocked(AppError):
@@ -139,10 +131,3 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error(
-            "unhandled_error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc
-        )
-        return JSONResponse({"detail": INTERNAL}, status_code=500)

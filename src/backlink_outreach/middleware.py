@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: body size limit, request ids with access logs, and metrics."""
+"""Pure ASGI middleware: body size limit, request ids with access logs, metrics, and the generic
+500 for unhandled errors."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import NOT_FOUND, TOO_LARGE
+from .errors import INTERNAL, NOT_FOUND, TOO_LARGE
 
 log = structlog.get_logger("backlink_outreach.access")
 
@@ -138,6 +139,43 @@ async def _send_too_large(send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class CatchUnhandledErrors:
+    """The generic 500 body for any exception that is not an HTTPException, logged once.
+
+    Not re-raised: Starlette's ServerErrorMiddleware would re-raise it to the server, which
+    logs it a second time as a plain-text traceback and closes the keep-alive connection
+    without `Connection: close`. Logged with the route template, never the raw path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except HTTPException:
+            raise
+        except Exception as exc:  # the one place unexpected errors end
+            log.error(
+                "unhandled_error",
+                path=_route_template(scope),
+                error_type=type(exc).__name__,
+                exc_info=exc,
+            )
+            if not started:
+                await _send_json(send, 500, {"detail": INTERNAL})
 
 
 class RequestContext:

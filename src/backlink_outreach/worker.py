@@ -45,7 +45,7 @@ async def run_once(ctx: WorkerContext) -> dict[str, int]:
     for name, duty in duties():
         try:
             done[name] = await duty(ctx)
-        except Exception as exc:  # noqa: BLE001 - the loop must survive any one duty
+        except Exception as exc:  # the loop must survive any one duty
             log.error("worker_duty_failed", duty=name, error_type=type(exc).__name__, exc_info=exc)
             done[name] = 0
     return done

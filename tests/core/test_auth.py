@@ -148,7 +148,7 @@ class _JWKS:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
+            def do_GET(self) -> None:  # http.server API
                 owner.fetches += 1
                 body = json.dumps({"keys": owner.keys}).encode()
                 self.send_response(200)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import email
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 
+from backlink_outreach.cli import dev_token_command
+from backlink_outreach.config import Settings
 from tests.support.servers import start_server
 
 CLI = [sys.executable, "-m", "backlink_outreach"]
@@ -40,6 +44,7 @@ def test_dev_mode_end_to_end(tmp_path: Path) -> None:
         "AUTH_MODE": "dev",
         "DATA_DIR": str(tmp_path / "data"),
         "DATABASE_URL": f"sqlite:///{tmp_path}/data/app.db",
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
     }
     assert _run(["migrate"], env, tmp_path).returncode == 0
     token = _run(["dev-token", "--user", "alice", "--org", "org_1"], env, tmp_path).stdout.strip()
@@ -53,10 +58,61 @@ def test_dev_mode_end_to_end(tmp_path: Path) -> None:
         assert httpx.get(f"{api}/campaigns", headers=headers).json()[0]["name"] == "CLI"
         assert httpx.get(f"{api}/campaigns").status_code == 401
         assert httpx.get(f"{server.base_url}/docs").status_code == 200
+        # Without PUBLIC_BASE_URL, unsubscribe links point at the address the server listens on.
+        campaign = created.json()["id"]
+        lead = httpx.post(
+            f"{api}/campaigns/{campaign}/leads",
+            json={"website_url": "https://garden.test", "contact_email": "ed@garden.test"},
+            headers=headers,
+        ).json()
+        sent = httpx.post(
+            f"{api}/outreach/send",
+            json={"campaign_id": campaign, "lead_id": lead["id"], "subject": "Hi", "body": "Hi"},
+            headers=headers,
+        )
+        assert sent.status_code == 200, sent.text
     finally:
         server.stop()
+    [message] = (tmp_path / "outbox").glob("*.eml")
+    header = email.message_from_bytes(message.read_bytes())["List-Unsubscribe"]
+    assert f"<{server.base_url}/api/v1/backlink-outreach/unsubscribe/" in " ".join(header.split())
     log = (tmp_path / "server.log").read_text()
+    assert "Get a token: AUTH_MODE=dev" in log and "dev-token --user alice" in log
     assert token not in log
     # The worker runs one pass and exits.
     once = _run(["worker", "--once"], env, tmp_path)
     assert once.returncode == 0, once.stderr
+
+
+def test_migrate_says_what_it_did(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/new.db"}
+    first = _run(["migrate"], env, tmp_path)
+    assert first.returncode == 0 and "created the schema" in first.stderr, first.stderr
+    again = _run(["migrate"], env, tmp_path)
+    assert again.returncode == 0 and "nothing to do" in again.stderr, again.stderr
+
+
+def test_migrate_on_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {"DATABASE_URL": f"postgresql://nobody@127.0.0.1:{port}/nothing"}
+    result = _run(["migrate"], env, tmp_path)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot migrate" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_banner_prints_a_dev_token_command_that_works(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    settings = Settings(_env_file=None, auth_mode="dev", data_dir=data)  # type: ignore[call-arg]
+    command = dev_token_command(settings)
+    assert command.startswith("AUTH_MODE=dev ")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CLERK_", "AUTH_", "DATA"))}
+    # As typed into a fresh shell, from the folder the server was started in.
+    result = subprocess.run(
+        ["bash", "-c", command], env=clean, cwd=Path.cwd(), capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().count(".") == 2

@@ -4,11 +4,13 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlink_outreach.db import utcnow
 from backlink_outreach.doctor import examine
-from backlink_outreach.models import Campaign, Lead, OutreachAttempt
+from backlink_outreach.models import Campaign, Lead, LeadCountStripe, OutreachAttempt
+from tests.conftest import Api, create_campaign
 from tests.support.database import Database
 
 
@@ -64,3 +66,28 @@ async def test_doctor_reports_only_old_sending_attempts(
     assert report.database_ok and report.schema_current
     assert [s.id for s in report.stuck_sending] == ["att_1"]
     assert not report.healthy
+
+
+async def test_doctor_checks_lead_counts_against_the_leads(
+    api: Api, db: Database, make_settings: Callable[..., Any]
+) -> None:
+    counted = await create_campaign(api, name="counted")
+    await api.post(
+        f"/campaigns/{counted['id']}/leads/bulk",
+        json=[{"website_url": f"https://s{n}.example/"} for n in range(3)],
+    )
+    empty = await create_campaign(api, name="empty")
+    report = await examine(db.engine, make_settings())
+    assert report.miscounted_campaigns == [] and report.healthy, report.warnings
+    async with db.engine.begin() as conn:  # a count that went wrong, either way
+        await conn.execute(
+            update(LeadCountStripe)
+            .where(LeadCountStripe.campaign_id == counted["id"])
+            .values(leads=LeadCountStripe.leads + 1)
+        )
+        await conn.execute(
+            insert(LeadCountStripe).values(campaign_id=empty["id"], stripe=7, leads=2)
+        )
+    report = await examine(db.engine, make_settings())
+    assert report.miscounted_campaigns == sorted([counted["id"], empty["id"]])
+    assert not report.healthy and any("lead count" in w for w in report.warnings)

@@ -34,7 +34,7 @@ class CountingHandler:
         self._mails: list[Mail] = []
         self._changed = threading.Condition()
 
-    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(  # aiosmtpd's hook name
         self, server: Any, session: Any, envelope: Any
     ) -> str:
         data = envelope.original_content or envelope.content

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from backlink_outreach.outreach import consent, policy
+from backlink_outreach.subjects import subject_key
 from tests.conftest import Api
 from tests.outreach.conftest import (
     SENDER,
@@ -32,10 +33,14 @@ LIMITS = policy.Limits(sender_day=10, recipient_domain_day=3, workspace_day=20)
         ("Fwd: Re: Hello World", "hello world"),
         ("fw: re[2]: HELLO\tWORLD", "hello world"),
         ("Regarding the world", "regarding the world"),
+        ("Antw: Hello World", "hello world"),
+        ("R: Hello World", "hello world"),
+        ("Réf : Hello World", "hello world"),
     ],
 )
 def test_subject_key(subject: str, key: str) -> None:
-    assert policy.subject_key(subject) == key
+    assert subject_key(subject) == key
+
 
 
 @pytest.mark.parametrize(

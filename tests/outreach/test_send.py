@@ -52,6 +52,9 @@ async def test_send_delivers_a_complete_message(mail_api: Api, mail_server: Mail
     assert msg["Date"]
     assert msg["Reply-To"] is None
     unsub = msg["List-Unsubscribe"]
+    # On the wire as RFC 2369 wants it: `<url>, <mailto:...>`, never RFC 2047 encoded-words.
+    raw_header = received.data.split(b"\r\nList-Unsubscribe: ", 1)[1].split(b"\r\n", 1)[0]
+    assert raw_header == unsub.encode() and b"=?" not in raw_header
     url_part, mailto_part = [p.strip() for p in unsub.split(",")]
     assert url_part.startswith(f"<http://testserver{PREFIX}/unsubscribe/")
     assert mailto_part == f"<mailto:{SENDER}?subject=unsubscribe>"

@@ -92,6 +92,25 @@ async def test_550_user_unknown_suppresses_and_bounces(
     assert again.json()["reason"] == "suppressed"
 
 
+async def test_550_on_a_later_send_keeps_a_placed_lead_placed(
+    mail_api: Api, mail_server: MailServer
+) -> None:
+    """A won deal stays won: the refusal suppresses the address, but the lead stays placed."""
+    campaign, lead = await campaign_with_lead(mail_api)
+    placed = await mail_api.patch(
+        f"/campaigns/{campaign['id']}/leads/{lead['id']}/status", json={"status": "placed"}
+    )
+    assert placed.status_code == 200
+    mail_server.recorder.refuse["editor@garden.test"] = "550 5.1.1 User unknown"
+    assert (await send(mail_api, campaign, lead)).status_code == 500
+    [attempt] = (await mail_api.get(f"/campaigns/{campaign['id']}/attempts")).json()
+    assert attempt["permanent_failure"] is True
+    stored = (await mail_api.get(f"/campaigns/{campaign['id']}")).json()["leads"][0]
+    assert stored["status"] == "placed"
+    [entry] = (await mail_api.get("/suppression")).json()
+    assert (entry["email"], entry["source"]) == ("editor@garden.test", "bounce")
+
+
 async def test_550_policy_refusal_does_not_suppress(mail_api: Api, mail_server: MailServer) -> None:
     mail_server.recorder.refuse["editor@garden.test"] = "550 5.7.1 Message rejected as spam"
     campaign, attempt = await _failed_send(mail_api)

@@ -216,7 +216,7 @@ async def test_concurrent_polls_never_file_twice(
 
 
 def api_settings(api: Api) -> Any:
-    transport = api.client._transport  # noqa: SLF001 - the app behind the in-process client
+    transport = api.client._transport  # the app behind the in-process client
     return transport.app.state.settings  # type: ignore[attr-defined]
 
 

@@ -2,8 +2,8 @@
 DISTINCT, GROUP BY, correlated EXISTS): no rows are loaded to be counted and nothing is limited.
 
 A *scope* is the set of campaigns a figure covers: one campaign, or every campaign of a
-workspace. Filtering every table through its `campaign_id` lets one set of indexes (0006) serve
-both the campaign analytics and the workspace snapshot.
+workspace. Filtering every table through its `campaign_id` lets one set of indexes (migration
+0003) serve both the campaign analytics and the workspace snapshot.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ async def replies_by_classification(session: AsyncSession, scope: Scope) -> dict
 
 async def rate_counts(session: AsyncSession, scope: Scope) -> RateCounts:
     """All numerators and denominators in one statement, each an aggregate that an index of
-    migration 0006 answers (measured on 100k leads / 300k attempts / 50k replies)."""
+    migration 0003 answers (measured on 100k leads / 300k attempts / 50k replies)."""
     attempt = OutreachAttempt
     probe = aliased(OutreachAttempt)
 

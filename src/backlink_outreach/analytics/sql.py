@@ -16,7 +16,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class utc_day(FunctionElement[date]):  # noqa: N801 - reads like the SQL function it renders
+class utc_day(FunctionElement[date]):  # reads like the SQL function it renders
     type = Date()
     name = "utc_day"
     inherit_cache = True
@@ -33,7 +33,7 @@ def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> s
     return f"CAST(({value}) AT TIME ZONE 'UTC' AS DATE)"
 
 
-class iso_utc(FunctionElement[str]):  # noqa: N801
+class iso_utc(FunctionElement[str]):
     """A stored UTC datetime as ISO 8601 text with microseconds and `+00:00`, rendered by the
     database so that exports do not parse and re-format 600,000 datetimes in Python."""
 

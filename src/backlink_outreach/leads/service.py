@@ -9,16 +9,13 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import Principal
-from ..db import insert_for, utcnow
+from ..db import in_batches, insert_for, utcnow
 from ..errors import Conflict, NotFound
 from ..ids import new_id
 from ..models import Campaign, Lead
 from ..tenancy import in_workspaces, lookup_params
 from . import bulk_insert, counts
 from .schemas import BulkAddResult, BulkStatusResult, LeadCreate, LeadOut
-
-# Ids per UPDATE ... IN (...): well under both backends' bound-parameter limits.
-_ID_BATCH = 1000
 
 
 def _row(campaign: Campaign, data: LeadCreate, domain: str, now: Any) -> dict[str, Any]:
@@ -158,8 +155,7 @@ async def bulk_set_status(
     """`updated` counts this campaign's leads named (also those already in that status)."""
     wanted = list(dict.fromkeys(lead_ids))
     found: set[str] = set()
-    for start in range(0, len(wanted), _ID_BATCH):
-        chunk = wanted[start : start + _ID_BATCH]
+    for chunk in in_batches(wanted):
         result = await session.execute(
             update(Lead)
             .where(Lead.campaign_id == campaign.id, Lead.id.in_(chunk))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 from sqlalchemy import (
     JSON,
@@ -45,7 +45,9 @@ class Lead(Base):
         Index("ix_leads_campaign_created", "campaign_id", "created_at", "id"),
         Index("ix_leads_contact_email", "contact_email"),
         Index("ix_leads_workspace_domain", "workspace_id", "domain"),
-        Index("ix_leads_campaign_status", "campaign_id", "status", "id"),  # analytics (0006)
+        Index(
+            "ix_leads_campaign_status", "campaign_id", "status", "id"
+        ),  # analytics (migration 0003)
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -66,9 +68,6 @@ class Lead(Base):
     status: Mapped[str] = mapped_column(String(20), default="discovered")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {c.key: getattr(self, c.key) for c in self.__mapper__.column_attrs}
 
 
 class LeadCountStripe(Base):

@@ -18,7 +18,7 @@ class OutreachAttempt(Base):
         Index("ix_attempts_recipient_subject", "workspace_id", "recipient_email", "subject_key"),
         Index("ix_attempts_campaign_created", "campaign_id", "created_at", "id"),
         Index("ix_attempts_lead", "lead_id"),
-        # Analytics (migration 0006): contacted leads, sent counts, daily volume per campaign.
+        # Analytics (migration 0003): contacted leads, sent counts, daily volume per campaign.
         Index(
             "ix_attempts_campaign_status_lead",
             "campaign_id",

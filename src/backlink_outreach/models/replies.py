@@ -32,7 +32,7 @@ class Reply(Base):
         Index("ix_replies_attempt", "attempt_id"),
         # The three-soft-bounces-in-7-days rule counts by address within a workspace.
         Index("ix_replies_bounce_recipient", "workspace_id", "bounce_recipient"),
-        # Analytics (migration 0006): index-only scans per campaign.
+        # Analytics (migration 0003): index-only scans per campaign.
         Index("ix_replies_campaign_lead_class", "campaign_id", "lead_id", "classification"),
         Index("ix_replies_campaign_bounce", "campaign_id", "bounce_type", "attempt_id"),
     )

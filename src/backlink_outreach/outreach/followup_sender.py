@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..db import utcnow
 from ..ids import new_id
 from ..models import FollowUp, Lead, OutreachAttempt
+from ..subjects import subject_key
 from . import ledger, message, policy, service, smtp, txn
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ async def _claim(session: AsyncSession, settings: Settings, now: datetime) -> Cl
         recipient_email=recipient.address,
         recipient_domain=recipient.domain,
         subject=follow_up.subject,
-        subject_key=policy.subject_key(follow_up.subject),
+        subject_key=subject_key(follow_up.subject),
         body=follow_up.body,
         message_id=message.new_message_id(sender),
         in_reply_to=references[-1],

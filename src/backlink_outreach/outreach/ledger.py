@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..config import Settings
 from ..db import insert_for, utcnow
 from ..models import Lead, OutreachAttempt, SendCounter
+from ..subjects import subject_key
 from ..suppression import service as suppression
 from . import policy
 from .smtp import DeliveryError
@@ -148,7 +149,7 @@ async def facts(
         params.update(domain=domain, address=address, any_at_domain=f"*@{domain}")
     if duplicate:
         assert subject is not None
-        params.update(subject_key=policy.subject_key(subject), since=now - timedelta(days=window))
+        params.update(subject_key=subject_key(subject), since=now - timedelta(days=window))
     row = (await session.execute(_FACTS[usable, duplicate], params)).one()
     values = list(row) + [0, False, False][len(row) - 2 :]
     return policy.Facts(
@@ -202,7 +203,8 @@ async def record_failed(
     session: AsyncSession, attempt: OutreachAttempt, failure: DeliveryError
 ) -> None:
     """Mark the attempt failed (freeing its cap slot). A permanent refusal of the recipient also
-    suppresses the address (source `bounce`), marks the lead bounced and cancels its follow-ups."""
+    suppresses the address (source `bounce`), marks the lead bounced (a placed lead stays
+    placed) and cancels its follow-ups."""
     from . import followups  # followups imports this module
 
     await session.execute(
@@ -224,7 +226,10 @@ async def record_failed(
         source="bounce",
         reason=failure.error[:500],
     )
+    # A placed lead is a won deal: a later refusal stops the mail, not the placement.
     await session.execute(
-        update(Lead).where(Lead.id == attempt.lead_id).values(status="bounced", updated_at=utcnow())
+        update(Lead)
+        .where(Lead.id == attempt.lead_id, Lead.status != "placed")
+        .values(status="bounced", updated_at=utcnow())
     )
     await followups.cancel_pending(session, attempt.lead_id, "bounced")

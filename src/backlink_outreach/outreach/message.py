@@ -34,6 +34,13 @@ DKIM_HEADERS = [
 ]
 
 
+# Serialising with the default 78-column folding turned a long List-Unsubscribe URL into RFC
+# 2047 encoded-words, which receivers do not read as a URL (RFC 2369 wants `<url>` as is).
+# Headers may be up to 998 characters per line (RFC 5322 2.1.1); bodies were already encoded
+# for 78 when the content was set, so only header folding changes.
+_WIRE = email_policy.SMTP.clone(max_line_length=998)
+
+
 @dataclass(frozen=True)
 class Outgoing:
     sender: str
@@ -97,7 +104,7 @@ def _html(body: str, settings: Settings, unsubscribe_url: str) -> str:
 
 def to_bytes(settings: Settings, message: EmailMessage) -> bytes:
     """The message as sent; DKIM-signed when DKIM_PRIVATE_KEY, _SELECTOR and _DOMAIN are set."""
-    raw = message.as_bytes()
+    raw = message.as_bytes(policy=_WIRE)
     key = settings.dkim_private_key
     if key is None or not settings.dkim_selector or not settings.dkim_domain:
         return raw

@@ -7,7 +7,6 @@ read-only. Checks run in this order; the first that fails is the reason.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..domains import InvalidValue, email_domain, normalize_email
@@ -51,14 +50,6 @@ ROLE_LOCAL_PARTS = frozenset(
         "mailer-daemon",
     }
 )
-
-_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|vs)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
-_SPACE = re.compile(r"\s+")
-
-
-def subject_key(subject: str) -> str:
-    """Case, whitespace and `Re:`/`Fwd:` prefixes ignored: `RE: Fwd:  Hello` -> `hello`."""
-    return _SPACE.sub(" ", _PREFIX.sub("", subject)).strip().lower()
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from ..errors import DeliveryFailed, NotFound, PolicyBlocked, Unprocessable
 from ..ids import new_id
 from ..leads import service as leads
 from ..models import Campaign, FollowUp, Lead, OutreachAttempt
+from ..subjects import subject_key
 from ..validation import is_single_line
 from . import followups, ledger, message, policy, smtp, txn, unsubscribe
 from .schemas import AttemptOut, FollowUpOut, PolicyCounts, PolicyRequest, PolicyResult, SendRequest
@@ -121,7 +122,7 @@ async def _reserve(
         recipient_email=recipient.address,
         recipient_domain=recipient.domain,
         subject=subject,
-        subject_key=policy.subject_key(subject),
+        subject_key=subject_key(subject),
         body=body,
         message_id=message.new_message_id(sender),
         status="sending",

@@ -26,7 +26,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db import insert_for
+from ..db import in_batches, insert_for
 from ..ids import new_id
 from ..models import FollowUp, Lead, Reply, Suppression
 
@@ -34,7 +34,6 @@ SOFT_BOUNCE_WINDOW = timedelta(days=7)
 SOFT_BOUNCES_AS_HARD = 3
 NO_DATE_POSTPONE = timedelta(days=7)
 HUMAN_STOP = ("interested", "question", "wrong_person", "payment_request", "other")
-CHUNK = 500
 
 _FOLLOW_UPS = cast(Table, FollowUp.__table__)
 _LEADS = cast(Table, Lead.__table__)
@@ -153,7 +152,7 @@ async def _count_soft_bounces(session: AsyncSession, filed: list[Filed]) -> None
     addresses = sorted({f.row["bounce_recipient"] for f in soft})
     since = min(f.row["received_at"] for f in soft) - SOFT_BOUNCE_WINDOW
     seen: dict[tuple[str, str | None], list[datetime]] = defaultdict(list)
-    for chunk in _chunks(addresses):
+    for chunk in in_batches(addresses):
         rows = await session.execute(
             select(Reply.workspace_id, Reply.bounce_recipient, Reply.received_at).where(
                 Reply.bounce_recipient.in_(chunk),
@@ -182,7 +181,7 @@ async def _set_statuses(session: AsyncSession, plan: _Plan) -> None:
         if lead.status is not None:
             by_status[lead.status].append(lead_id)
     for status, lead_ids in sorted(by_status.items()):
-        for chunk in _chunks(sorted(lead_ids)):
+        for chunk in in_batches(sorted(lead_ids)):
             # A placed lead is a won deal: no later reply or bounce turns it back.
             await session.execute(
                 update(_LEADS)
@@ -198,7 +197,7 @@ async def _postpone(session: AsyncSession, plan: _Plan, now: datetime) -> None:
     if not until:
         return
     pending: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
-    for chunk in _chunks(sorted(until)):
+    for chunk in in_batches(sorted(until)):
         rows = await session.execute(
             select(FollowUp.id, FollowUp.lead_id, FollowUp.scheduled_for).where(
                 FollowUp.lead_id.in_(chunk), FollowUp.status == "scheduled"
@@ -228,13 +227,9 @@ async def _cancel(session: AsyncSession, plan: _Plan, now: datetime) -> None:
         if lead.cancel_reason is not None:
             by_reason[lead.cancel_reason].append(lead_id)
     for reason, lead_ids in sorted(by_reason.items()):
-        for chunk in _chunks(sorted(lead_ids)):
+        for chunk in in_batches(sorted(lead_ids)):
             await session.execute(
                 update(_FOLLOW_UPS)
                 .where(_FOLLOW_UPS.c.lead_id.in_(chunk), _FOLLOW_UPS.c.status == "scheduled")
                 .values(status="cancelled", reason=reason, updated_at=now)
             )
-
-
-def _chunks(values: list[str]) -> list[list[str]]:
-    return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]

@@ -12,6 +12,7 @@ import structlog
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db import in_batches
 from ..ids import new_id
 from ..models import InboundMessage, Lead
 from . import effects, threading
@@ -102,7 +103,7 @@ async def file_batch(
     losing the others (the slow path, used only when the batch as a whole failed)."""
     keys = list({p.key for p in batch})
     seen: set[str] = set()
-    for chunk in _chunks(keys):
+    for chunk in in_batches(keys):
         seen.update(
             await session.scalars(
                 select(InboundMessage.message_key).where(InboundMessage.message_key.in_(chunk))
@@ -120,7 +121,7 @@ async def file_batch(
     lead_ids |= {a.lead_id for group in index.by_recipient.values() for a in group}
     lead_ids |= {a.lead_id for group in index.by_domain.values() for a in group}
     leads: set[str] = set()
-    for chunk in _chunks(sorted(lead_ids)):
+    for chunk in in_batches(sorted(lead_ids)):
         leads.update(await session.scalars(select(Lead.id).where(Lead.id.in_(chunk))))
     outcomes: list[Outcome] = []
     filed: list[effects.Filed] = []
@@ -135,7 +136,7 @@ async def file_batch(
         try:
             async with session.begin_nested():
                 await effects.apply_all(session, [reply], now)
-        except Exception as exc:  # noqa: BLE001 - one bad message must not lose the batch
+        except Exception as exc:  # one bad message must not lose the batch
             log.error("reply_filing_failed", error_type=type(exc).__name__, exc_info=exc)
             item.error = "filing_error"
             outcome.status = "failed"
@@ -219,7 +220,3 @@ def _reply(result: Result, parsed: Parsed, found: threading.Match, now: datetime
         detail = " ".join((line.diagnostic if line else "").split())
         row["snippet"] = detail[:SNIPPET_CHARS]
     return row
-
-
-def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]

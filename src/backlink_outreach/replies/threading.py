@@ -10,25 +10,22 @@ message.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db import in_batches
 from ..domains import registrable_domain
 from ..models import OutreachAttempt
+from ..subjects import subject_key
 from .classify import Result
 from .parsing import Parsed
 
 CONTACT_WINDOW = timedelta(days=60)
-SUBJECT_PREFIX_RE = re.compile(
-    r"^\s*((re|aw|sv|vs|antw|odp|fw|fwd|wg|tr|rv|r|ref|réf|enc|doorst)\s*(\[\d+\])?\s*:\s*)+",
-    re.I,
-)
 
 
 @dataclass(slots=True)
@@ -81,10 +78,6 @@ class AttemptIndex:
     by_domain: dict[str, list[SentRef]] = field(default_factory=dict)
 
 
-def subject_key(subject: str) -> str:
-    return " ".join(SUBJECT_PREFIX_RE.sub("", subject or "").lower().split())
-
-
 def domain_of(address: str) -> str:
     try:
         return registrable_domain(address.rsplit("@", 1)[-1])
@@ -118,7 +111,7 @@ async def load_index(session: AsyncSession, needs: Iterable[Needs], now: datetim
         addresses |= need.addresses
         domains |= need.domains
     index = AttemptIndex()
-    for chunk in _chunks(sorted(ids)):
+    for chunk in in_batches(sorted(ids)):
         rows = await session.execute(
             select(*SENT_COLUMNS).where(OutreachAttempt.message_id.in_(chunk))
         )
@@ -127,8 +120,8 @@ async def load_index(session: AsyncSession, needs: Iterable[Needs], now: datetim
     recent = OutreachAttempt.status == "sent", OutreachAttempt.sent_at >= since
     by_recipient: dict[str, list[SentRef]] = defaultdict(list)
     by_domain: dict[str, list[SentRef]] = defaultdict(list)
-    addr_chunks = _chunks(sorted(addresses))
-    dom_chunks = _chunks(sorted(domains))
+    addr_chunks = in_batches(sorted(addresses))
+    dom_chunks = in_batches(sorted(domains))
     for a_chunk, d_chunk in _zip_longest(addr_chunks, dom_chunks):
         rows = await session.execute(
             select(*SENT_COLUMNS)
@@ -200,10 +193,8 @@ def _single_workspace(attempts: list[SentRef]) -> SentRef | None:
     return attempts[-1]
 
 
-def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
-
-
-def _zip_longest(a: list[list[str]], b: list[list[str]]) -> list[tuple[list[str], list[str]]]:
+def _zip_longest(
+    a: list[Sequence[str]], b: list[Sequence[str]]
+) -> list[tuple[Sequence[str], Sequence[str]]]:
     length = max(len(a), len(b))
     return [(a[i] if i < len(a) else [], b[i] if i < len(b) else []) for i in range(length)]
