@@ -30,6 +30,8 @@ DEV_ISSUER = "backlink-outreach-dev"
 # Verified tokens remembered per process; a client sends the same token on every request until
 # it refreshes it, so a few thousand cover many concurrent users.
 VERIFIED_CACHE_SIZE = 2048
+NUMERIC_DATES = ("exp", "nbf", "iat")
+MAX_ID_CHARS = 255
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,11 @@ class TokenVerifier:
     def _principal(self, claims: dict[str, Any]) -> Principal:
         if self.authorized_parties and claims.get("azp") not in self.authorized_parties:
             raise NotAuthenticated()
+        # NumericDate is a JSON number (RFC 7519 2): PyJWT would coerce "1700000000" and True.
+        for name in NUMERIC_DATES:
+            value = claims.get(name)
+            if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise NotAuthenticated()
         iat = claims.get("iat")
         if not isinstance(iat, int | float) or iat > time.time() + LEEWAY_SECONDS:
             raise NotAuthenticated()
@@ -198,6 +205,9 @@ class TokenVerifier:
         if org is None and isinstance(claims.get("o"), dict):
             org = claims["o"].get("id")  # Clerk session token v2
         if org is not None and (not isinstance(org, str) or not org.strip()):
+            raise NotAuthenticated()
+        # Workspace ids are stored in 255 characters; Clerk's are about 30.
+        if len(sub) > MAX_ID_CHARS or (org is not None and len(org) > MAX_ID_CHARS):
             raise NotAuthenticated()
         return Principal(user_id=sub, org_id=org or None)
 

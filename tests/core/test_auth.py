@@ -77,6 +77,14 @@ def _bad_token(case: str, key: rsa.RSAPrivateKey) -> tuple[str | None, str]:
         "no_exp": lambda: jwt.encode({"sub": "u", "iat": now, **strict}, key, algorithm="RS256"),
         "no_iat": lambda: jwt.encode({"sub": "u", "exp": now + 60, **strict}, key, "RS256"),
         "org_not_string": lambda: make_token(key, **strict, org_id=12345),
+        # RFC 7519 NumericDate is a JSON number; PyJWT alone would read these strings.
+        "exp_string": lambda: make_token(key, **strict, exp=str(now + 300)),
+        "iat_string": lambda: make_token(key, **strict, iat=str(now)),
+        "nbf_string": lambda: make_token(key, **strict, nbf=str(now)),
+        "exp_bool": lambda: make_token(key, **strict, exp=True),
+        # Workspace ids are stored in 255 characters.
+        "sub_too_long": lambda: make_token(key, "u" * 256, **strict),
+        "org_too_long": lambda: make_token(key, **strict, org_id="o" * 256),
     }
     return tokens[case](), "Bearer"
 
@@ -95,6 +103,12 @@ BAD_CASES = [
     "empty_sub",
     "no_exp",
     "no_iat",
+    "exp_string",
+    "iat_string",
+    "nbf_string",
+    "exp_bool",
+    "sub_too_long",
+    "org_too_long",
     "garbage",
     "no_header",
     "basic_scheme",

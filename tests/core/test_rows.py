@@ -29,8 +29,7 @@ async def test_rows_match_sqlalchemy(api: Api, db: Database) -> None:
     await api.post(f"/campaigns/{campaign['id']}/leads/bulk", json=leads)
     stored = (await api.get(f"/campaigns/{campaign['id']}")).json()["leads"]
     expected = [
-        (lead["id"], lead["website_url"], lead["consent"], lead["quality_score"])
-        for lead in stored
+        (lead["id"], lead["website_url"], lead["consent"], lead["quality_score"]) for lead in stored
     ]
     query = RowQuery(_LEADS)
     params = {"campaign": campaign["id"]}

@@ -42,7 +42,6 @@ def test_subject_key(subject: str, key: str) -> None:
     assert subject_key(subject) == key
 
 
-
 @pytest.mark.parametrize(
     ("address", "reason"),
     [

@@ -42,8 +42,11 @@ class BlockedURL(Exception):
 
 def parse_ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """An IP address written as a host, including the legacy IPv4 forms resolvers accept
-    (`2130706433`, `0x7f.1`, `127.1`), which a plain `ip_address()` would miss."""
+    (`2130706433`, `0x7f.1`, `127.1`), which a plain `ip_address()` would miss. One trailing
+    dot (`127.0.0.1.`, `0177.1.`) is how a resolver or proxy reads an absolute name: the same
+    address."""
     host = host.strip("[]")
+    host = host[:-1] if host.endswith(".") else host
     try:
         return ipaddress.ip_address(host)
     except ValueError:
