@@ -51,9 +51,7 @@ async def run() -> list[Figure]:
     try:
         assert server.stdout is not None
         url = f"http://127.0.0.1:{server.stdout.readline().strip()}"
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, searxng_url=url, discovery_http_proxy=url
-        )
+        settings = Settings(_env_file=None, searxng_url=url, discovery_http_proxy=url)
         found = await service.discover(settings, "gardening", max_results=20)
         seconds, pages = found.seconds, found.pages_fetched
         tracemalloc.start()

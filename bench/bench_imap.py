@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from imapclient import IMAPClient
 from tests.replies.support import (
@@ -94,7 +95,8 @@ async def run() -> list[Figure]:
             started = time.perf_counter()
             raw_count = _raw_fetch(port)
             raw_seconds = time.perf_counter() - started
-            settings = Settings(_env_file=None, database_url=url, **imap_settings(port))  # type: ignore[call-arg]
+            imap: dict[str, Any] = imap_settings(port)
+            settings = Settings(_env_file=None, database_url=url, **imap)
             started = time.perf_counter()
             outcomes = await poller.poll_mailbox(settings, sessionmaker, wait=False) or []
             poll_seconds = time.perf_counter() - started

@@ -134,7 +134,7 @@ async def run() -> list[Figure]:
                 "POLICY_SENDER_DAILY_CAP": "1000000",
                 "SMTP_FROM_EMAIL": "outreach@agency.example",
             }
-            settings = Settings(_env_file=None, auth_mode="dev", data_dir=tmp_path)  # type: ignore[call-arg]
+            settings = Settings(_env_file=None, auth_mode="dev", data_dir=tmp_path)
             token = mint_dev_token(settings, "load")
             servers: list[ServerProcess] = []
             try:

@@ -125,7 +125,7 @@ async def run() -> list[Figure]:
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        settings = Settings(_env_file=None, smtp_from_email=SENDER)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, smtp_from_email=SENDER)
         raw_seconds = await _raw(port, _raw_messages(settings))
         api_seconds = await _api(port)
     finally:

@@ -86,7 +86,7 @@ async def bench_api(db: BenchDatabase, **settings: Any) -> AsyncIterator[httpx.A
         config = Settings(
             _env_file=None,
             database_url=db.url,
-            auth_mode="dev",  # type: ignore[call-arg]
+            auth_mode="dev",
             data_dir=Path(tmp),
             **settings,
         )

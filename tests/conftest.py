@@ -55,7 +55,7 @@ def make_settings(
             "public_base_url": "http://testserver",
         }
         values.update(overrides)
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return Settings(_env_file=None, **values)
 
     return factory
 

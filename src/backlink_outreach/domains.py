@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+import idna
 import tldextract
 from email_validator import EmailNotValidError, validate_email
 
@@ -102,6 +103,16 @@ def _scheme_and_host(url: str) -> tuple[str, str | None]:
     return parts.scheme.lower(), parts.hostname
 
 
+_MAX_HOST_CHARS = 253
+
+
+def _idna_host(host: str) -> str:
+    """The ASCII form httpx gives a non-ASCII host (IDNA 2008, via the `idna` package). Python's
+    own codec is IDNA 2003, which maps `１２７.０.０.１` and `ⓔxample.com` to ASCII where
+    httpx refuses them: we must not accept a site the crawler can never fetch."""
+    return idna.encode(host.lower()).decode("ascii")
+
+
 @lru_cache(maxsize=65536)
 def normalize_website_url(raw: str) -> tuple[str, str]:
     """Return (url, domain) for an http(s) URL with a host; raise InvalidValue otherwise."""
@@ -117,9 +128,12 @@ def normalize_website_url(raw: str) -> tuple[str, str]:
     if not host:
         raise InvalidValue("invalid URL: no host")
     try:
-        host_ascii = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
+        host_ascii = host if host.isascii() else _idna_host(host)
+    except (idna.IDNAError, UnicodeError):
         raise InvalidValue("invalid URL: bad host name") from None
+    # 253 is DNS's limit; longer names also overflow the 255-character domain columns.
+    if len(host_ascii) > _MAX_HOST_CHARS:
+        raise InvalidValue("invalid URL: bad host name")
     if not _is_ip(host_ascii) and not _HOST.match(host_ascii):
         raise InvalidValue("invalid URL: bad host name")
     return url, registrable_domain(host_ascii)

@@ -247,3 +247,19 @@ def test_clerk_mode_refuses_to_start_without_a_key(make_settings: Callable[..., 
 
     with pytest.raises(ConfigError, match="CLERK_JWT_KEY"):
         create_app(make_settings(clerk_jwt_key=None, clerk_jwks_url=None))
+
+
+async def test_long_v2_org_id_is_401_and_255_characters_are_accepted(
+    api: Api, signing_key: rsa.RSAPrivateKey
+) -> None:
+    """Workspace ids live in varchar(255): one longer was a 500 on POST /campaigns."""
+    too_long = make_token(signing_key, "user_a", org_v2="o" * 256)
+    assert await _status(api, too_long) == (401, UNAUTHENTICATED)
+    longest = make_token(signing_key, "u" * 255, org_v2="o" * 255)
+    created = await api.client.post(
+        "/api/v1/backlink-outreach/campaigns",
+        json={"name": "Long ids"},
+        headers={"Authorization": f"Bearer {longest}"},
+    )
+    assert created.status_code == 201
+    assert created.json()["workspace_id"] == "o" * 255

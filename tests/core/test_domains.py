@@ -15,6 +15,7 @@ from backlink_outreach.domains import (
     normalize_email,
     normalize_sender_email,
     normalize_suppression_entry,
+    normalize_website_url,
     registrable_domain,
 )
 
@@ -192,3 +193,27 @@ def test_fast_url_reading_agrees_with_urlsplit(url: str) -> None:
     except ValueError:
         got = ValueError
     assert got == expected
+
+
+@pytest.mark.parametrize("url", ["http://１２７.０.０.１/", "http://ⓔxample.com/"])
+def test_hosts_httpx_refuses_are_invalid(url: str) -> None:
+    """httpx reads hosts by IDNA 2008; Python's codec (IDNA 2003) would map these to ASCII."""
+    with pytest.raises(InvalidValue):
+        normalize_website_url(url)
+
+
+def test_idna_host_keeps_working() -> None:
+    assert normalize_website_url("https://Bücher.de/x") == (
+        "https://Bücher.de/x",
+        "xn--bcher-kva.de",
+    )
+
+
+def test_host_longer_than_dns_allows_is_invalid() -> None:
+    """Labels of 63 are legal; five of them (319 characters) overflow the domain columns."""
+    longest = ".".join(["a" * 63] * 3 + ["b" * 57, "com"])  # 253 characters
+    assert len(longest) == 253
+    assert normalize_website_url(f"http://{longest}/")[1] == longest[-61:]
+    for host in (".".join(["a" * 63] * 5), "ü" + longest[1:]):
+        with pytest.raises(InvalidValue):
+            normalize_website_url(f"http://{host}/")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
 import httpx
@@ -41,7 +41,7 @@ async def test_body_over_limit_is_413_and_writes_nothing(make_api: MakeApi) -> N
         response = await api.post(f"/campaigns/{campaign['id']}/leads/bulk", json=big)
         assert (response.status_code, response.json()) == (413, {"detail": "Request too large"})
 
-        async def chunks():  # no Content-Length: counted as it streams
+        async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it streams
             for _ in range(10):
                 yield b" " * 500
 
@@ -108,7 +108,7 @@ def test_openapi_lists_every_endpoint_of_the_foundation() -> None:
     from backlink_outreach.app import create_app
     from backlink_outreach.config import Settings
 
-    app = create_app(Settings(_env_file=None, auth_mode="dev", database_url="sqlite://"))  # type: ignore[call-arg]
+    app = create_app(Settings(_env_file=None, auth_mode="dev", database_url="sqlite://"))
     paths = app.openapi()["paths"]
     prefix = "/api/v1/backlink-outreach"
     for path in (

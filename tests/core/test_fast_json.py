@@ -17,7 +17,7 @@ from backlink_outreach.models.campaigns import LEAD_STATUSES
 from backlink_outreach.responses import dump_json, row_struct
 from tests.conftest import Api, create_campaign
 
-texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+texts = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 optional_texts = st.none() | texts
 scores = st.none() | st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 times = st.datetimes(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 
 from backlink_outreach.db import read_only_engine
 from backlink_outreach.models import Campaign, Lead
@@ -11,7 +13,7 @@ from backlink_outreach.rows import RowQuery
 from tests.conftest import Api, create_campaign
 from tests.support.database import Database
 
-_LEADS = (
+_LEADS: Select[*tuple[Any, ...]] = (
     select(Lead.id, Lead.website_url, Lead.consent, Lead.quality_score, Lead.created_at)
     .where(Lead.campaign_id == bindparam("campaign"))
     .order_by(Lead.created_at, Lead.id)
@@ -45,4 +47,4 @@ async def test_rows_match_sqlalchemy(api: Api, db: Database) -> None:
 
 def test_json_columns_are_refused() -> None:
     with pytest.raises(TypeError):
-        RowQuery(select(Campaign.id, Campaign.keywords))
+        RowQuery(cast("Select[Any]", select(Campaign.id, Campaign.keywords)))

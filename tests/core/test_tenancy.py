@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.conftest import Api, create_campaign
 
 NOT_FOUND = {"detail": "Resource not found"}
 
 
-async def _seed(api: Api) -> tuple[dict, dict, dict]:
+async def _seed(api: Api) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     campaign = await create_campaign(api, user="alice")
     lead = (
         await api.post(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 
 import pytest
@@ -121,3 +122,15 @@ async def test_user_agent_and_proxy_are_used(web: FixtureWeb) -> None:
         page = await crawler.fetch("http://compostcorner.com/about")
     assert isinstance(page, Page)
     assert web.requested("compostcorner.com", "/about")
+
+
+async def test_a_url_httpx_refuses_is_a_failure_not_an_exception(web: FixtureWeb) -> None:
+    """httpx.InvalidURL is no HTTPError; raised, it would fail a whole search's gather."""
+    async with Crawler(_settings(**crawl_settings(web))) as crawler:
+        results = await asyncio.gather(
+            crawler.fetch("http://ⓔxample.com/"),  # IDNA 2008 refuses what IDNA 2003 maps
+            crawler.fetch("http://１２７.０.０.１/"),
+            crawler.fetch("http://compostcorner.com/about"),
+        )
+    assert [r.reason for r in results if isinstance(r, Failure)] == ["invalid_url"] * 2
+    assert isinstance(results[2], Page)

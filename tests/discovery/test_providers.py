@@ -140,7 +140,7 @@ async def test_unreachable_or_nonsense_is_unavailable(web: FixtureWeb) -> None:
 
 
 def _settings(**values: Any) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def test_provider_selection() -> None:

@@ -21,7 +21,7 @@ def _by_domain(web: FixtureWeb) -> dict[str, Site]:
 
 @pytest.fixture(scope="module")
 async def gardening(web: FixtureWeb) -> AsyncIterator[service.Discovery]:
-    settings = Settings(_env_file=None, **crawl_settings(web))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, **crawl_settings(web))
     yield await service.discover(settings, "gardening", max_results=20)
 
 
@@ -80,7 +80,7 @@ async def test_obfuscated_addresses_are_decoded(gardening: service.Discovery) ->
 
 
 async def test_spam_sites_are_flagged(web: FixtureWeb) -> None:
-    settings = Settings(_env_file=None, **crawl_settings(web))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, **crawl_settings(web))
     found = await service.discover(settings, "gardening", max_results=100)
     spam = {registrable_domain(s.host) for s in web.sites.values() if s.kind == "spam"}
     ranked = [r.domain for r in found.results]
@@ -149,7 +149,7 @@ async def test_same_site_from_several_queries_is_one_result(gardening: service.D
 
 
 async def test_campaign_keywords_sharpen_relevance(web: FixtureWeb) -> None:
-    settings = Settings(_env_file=None, **crawl_settings(web))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, **crawl_settings(web))
     plain = await service.discover(settings, "vegan recipes", max_results=30)
     sharpened = await service.discover(
         settings, "vegan recipes", max_results=30, campaign_keywords=["tofu", "tahini", "curry"]

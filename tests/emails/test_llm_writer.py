@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
+from structlog.typing import EventDict
 
 from backlink_outreach.config import Settings
 from backlink_outreach.emails import service
@@ -40,10 +41,10 @@ def settings_for(llm: FakeLlm, **overrides: Any) -> Settings:
         "smtp_from_name": "Ana Lopez",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
-def assert_logged_fallback(logs: list[dict[str, Any]], reason: str) -> None:
+def assert_logged_fallback(logs: list[EventDict], reason: str) -> None:
     fallbacks = [e for e in logs if e["event"] == "llm_fallback"]
     assert [e["reason"] for e in fallbacks] == [reason]
     assert fallbacks[0]["log_level"] == "warning"
@@ -77,7 +78,7 @@ async def test_timeout_falls_back_to_offline(llm: FakeLlm) -> None:
     with capture_logs() as logs:
         draft = await service.generate(settings, topic="urban gardening")
     assert_logged_fallback(logs, "timeout")
-    offline = await service.generate(Settings(_env_file=None, smtp_from_name="Ana Lopez"),  # type: ignore[call-arg]
+    offline = await service.generate(Settings(_env_file=None, smtp_from_name="Ana Lopez"),
                                      topic="urban gardening")  # fmt: skip
     assert (draft.subject, draft.body) == (offline.subject, offline.body)
     assert len(llm.requests) == 2  # one retry, then the offline writer

@@ -97,7 +97,7 @@ def test_fifty_leads_do_not_read_alike() -> None:
     assert len({d.subject for d in drafts}) >= 6
 
 
-PRINTABLE = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200)
+PRINTABLE = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=200)
 
 
 @settings(max_examples=150)

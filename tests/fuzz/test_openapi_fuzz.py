@@ -12,11 +12,13 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.result import Err
 
 from backlink_outreach.app import create_app
 from backlink_outreach.auth import mint_dev_token
@@ -25,24 +27,31 @@ from backlink_outreach.migrations import upgrade
 from tests.support.servers import start_server
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+Operation = schemathesis.APIOperation[Any, Any, Any, Any]
 # "Schema-valid data must be accepted" cannot hold for rules JSON Schema cannot state (a URL
 # that parses, strictly increasing follow-up days, a lead that exists): such requests get a
 # documented 404/409/422, which the other checks still verify.
 NOT_EXPRESSIBLE = [schemathesis.checks.positive_data_acceptance]
 
 
-def _operations() -> dict[str, schemathesis.APIOperation]:
+def _operations() -> dict[str, Operation]:
     """The operations, read from the app's schema in-process (no server needed to collect)."""
     with tempfile.TemporaryDirectory() as tmp:
         config = Settings(
             _env_file=None,
             auth_mode="dev",
-            database_url="sqlite://",  # type: ignore[call-arg]
+            database_url="sqlite://",
             data_dir=Path(tmp),
         )
         spec = create_app(config).openapi()
     loaded = schemathesis.openapi.from_dict(spec)
-    return {op.label: op for op in (result.ok() for result in loaded.get_all_operations())}
+    operations: dict[str, Operation] = {}
+    for result in loaded.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
+        operation = result.ok()
+        operations[operation.label] = operation
+    return operations
 
 
 OPERATIONS = _operations()
@@ -69,7 +78,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         "LOG_LEVEL": "WARNING",
         "MAIL_OUTBOX_DIR": str(tmp / "outbox"),
     }
-    token = mint_dev_token(Settings(_env_file=None, auth_mode="dev", data_dir=tmp), "fuzzer")  # type: ignore[call-arg]
+    token = mint_dev_token(Settings(_env_file=None, auth_mode="dev", data_dir=tmp), "fuzzer")
     server = start_server(env, Path(tmp) / "server.log")
     try:
         # Without this, a token the server rejects would make every case a documented 401.
@@ -97,7 +106,7 @@ def test_operation_conforms_to_its_openapi(label: str, fuzz_server: tuple[str, s
     @settings(
         max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
-    def check(case: schemathesis.Case) -> None:
+    def check(case: schemathesis.Case[Operation]) -> None:
         response = case.call_and_validate(
             base_url=base_url,
             excluded_checks=NOT_EXPRESSIBLE,

@@ -20,7 +20,7 @@ PREFIX = "/api/v1/backlink-outreach"
 
 
 def _link(server: MailServer) -> str:
-    header = server.messages[-1].message["List-Unsubscribe"]
+    header: str = server.messages[-1].message["List-Unsubscribe"]
     url = header.split(",")[0].strip()[1:-1]
     assert url.startswith("http://testserver" + PREFIX)
     return url.removeprefix("http://testserver" + PREFIX)

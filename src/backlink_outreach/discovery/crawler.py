@@ -113,6 +113,10 @@ class Crawler:
             return Failure(url, "blocked")
         except (TimeoutError, httpx.TimeoutException):
             return Failure(url, "timeout")
+        except (httpx.InvalidURL, ValueError):
+            # A host httpx refuses (IDNA 2008) or a redirect to a malformed URL. InvalidURL is
+            # no HTTPError: uncaught, one bad search result would fail the whole gather.
+            return Failure(url, "invalid_url")
         except httpx.HTTPError as exc:
             return Failure(url, f"error:{type(exc).__name__}")
 

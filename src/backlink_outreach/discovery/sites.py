@@ -101,4 +101,5 @@ def _failure_text(reason: str) -> str:
         "blocked": "address refused",
         "not_html": "not an HTML page",
         "too_many_redirects": "too many redirects",
+        "invalid_url": "not a valid URL",
     }.get(reason, reason.replace(":", " "))
