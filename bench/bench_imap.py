@@ -25,7 +25,8 @@ from tests.replies.support import (
 )
 
 from backlink_outreach.config import Settings
-from backlink_outreach.db import create_engine, make_sessionmaker, utcnow
+from backlink_outreach.database import Database
+from backlink_outreach.db import utcnow
 from backlink_outreach.migrations import upgrade_async
 from backlink_outreach.replies import poller
 from backlink_outreach.replies.imap import mailbox_id
@@ -76,10 +77,9 @@ async def run() -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         await upgrade_async(url)
-        engine = create_engine(url)
-        sessionmaker = make_sessionmaker(engine)
+        db = Database.open(url)
         messages: list[bytes] = []
-        async with sessionmaker() as session, session.begin():
+        async with db.write() as session:
             for i in range(MESSAGES):
                 sent = await make_sent(
                     session,
@@ -98,9 +98,9 @@ async def run() -> list[Figure]:
             imap: dict[str, Any] = imap_settings(port)
             settings = Settings(_env_file=None, database_url=url, **imap)
             started = time.perf_counter()
-            outcomes = await poller.poll_mailbox(settings, sessionmaker, wait=False) or []
+            outcomes = await poller.poll_mailbox(settings, db, wait=False) or []
             poll_seconds = time.perf_counter() - started
-        await engine.dispose()
+        await db.dispose()
     filed = sum(o.status == "filed" for o in outcomes)
     assert raw_count == MESSAGES and filed == MESSAGES, (raw_count, filed, mailbox_id(settings))
     name = f"imap first poll {MESSAGES} msgs (sqlite)"

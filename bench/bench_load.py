@@ -89,28 +89,27 @@ def _seed(base: str, token: str) -> dict[str, Any]:
     return {"big_campaign": big, "write_campaign": write, "lead_ids": lead_ids}
 
 
-def _bare_servers(tmp: Path) -> list[subprocess.Popen[bytes]]:
-    procs = []
+def _bare_servers(tmp: Path) -> list[tuple[subprocess.Popen[bytes], int]]:
+    """Two bare uvicorn servers, each with the port it listens on."""
+    procs: list[tuple[subprocess.Popen[bytes], int]] = []
     for _ in range(2):
         port = free_port()
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "bench.bare_app:app",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                    "--no-access-log",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bench.bare_app:app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-        procs[-1].port = port  # type: ignore[attr-defined]
+        procs.append((proc, port))
         for _ in range(100):
             try:
                 httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1)
@@ -159,14 +158,14 @@ async def run() -> list[Figure]:
             try:
                 bare = _drive(
                     {
-                        "bases": [f"http://127.0.0.1:{p.port}" for p in bare_procs],  # type: ignore[attr-defined]
+                        "bases": [f"http://127.0.0.1:{port}" for _, port in bare_procs],
                         "clients": CLIENTS,
                         "seconds": READ_SECONDS,
                         "ops": [("bare", 1)],
                     }
                 )
             finally:
-                for proc in bare_procs:
+                for proc, _ in bare_procs:
                     proc.terminate()
                     proc.wait(timeout=10)
     os.environ.pop("BO_EMBEDDED_WORKER", None)

@@ -15,9 +15,11 @@ from typing import Any
 import aiosmtplib
 from aiosmtpd.controller import Controller
 
+from backlink_outreach import sender as senders
 from backlink_outreach.config import Settings
 from backlink_outreach.logs import configure_logging
 from backlink_outreach.outreach import message
+from backlink_outreach.sender import Sender
 from bench.common import bench_api, bench_database
 from bench.report import Figure
 
@@ -45,7 +47,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _raw_messages(settings: Settings) -> list[tuple[str, bytes]]:
+def _raw_messages(sender: Sender) -> list[tuple[str, bytes]]:
     """The same messages the API builds (headers, footer, HTML part), built up front."""
     now = datetime.now(UTC)
     out = []
@@ -60,7 +62,7 @@ def _raw_messages(settings: Settings) -> list[tuple[str, bytes]]:
             unsubscribe_url=f"http://bench/unsubscribe/{'x' * 120}",
             unsubscribe_mailto=f"mailto:{SENDER}?subject=unsubscribe",
         )
-        out.append((recipient, message.build(settings, outgoing, now).as_bytes()))
+        out.append((recipient, message.build(sender, outgoing, now).as_bytes()))
     return out
 
 
@@ -126,7 +128,7 @@ async def run() -> list[Figure]:
     controller.start()
     try:
         settings = Settings(_env_file=None, smtp_from_email=SENDER)
-        raw_seconds = await _raw(port, _raw_messages(settings))
+        raw_seconds = await _raw(port, _raw_messages(senders.from_settings(settings)))
         api_seconds = await _api(port)
     finally:
         controller.stop()

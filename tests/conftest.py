@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
 
 from backlink_outreach.app import create_app
 from backlink_outreach.config import API_PREFIX, Settings
@@ -66,6 +67,13 @@ class Api:
     def __init__(self, client: httpx.AsyncClient, key: rsa.RSAPrivateKey) -> None:
         self.client = client
         self.key = key
+
+    @property
+    def app(self) -> FastAPI:
+        """The app behind the in-process client (make_api builds it on an ASGITransport)."""
+        transport = self.client._transport
+        assert isinstance(transport, httpx.ASGITransport), transport
+        return cast(FastAPI, transport.app)
 
     def headers(
         self, user: str = "user_a", org: str | None = None, **claims: Any

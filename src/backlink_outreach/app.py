@@ -8,7 +8,7 @@ import os
 from collections.abc import AsyncIterator
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -19,14 +19,10 @@ from .analytics.router import router as analytics_router
 from .auth import TokenVerifier
 from .campaigns.router import router as campaigns_router
 from .config import API_PREFIX, Settings, get_settings
-from .db import (
-    create_engine,
-    make_read_sessionmaker,
-    make_sessionmaker,
-    make_single_statement_sessionmaker,
-    read_only_engine,
-)
+from .database import Database
+from .db import create_engine
 from .discovery.router import router as discovery_router
+from .duties import DUTIES
 from .emails.router import router as emails_router
 from .emails.templates_router import router as templates_router
 from .errors import install_error_handlers
@@ -36,7 +32,7 @@ from .middleware import BodySizeLimit, CatchUnhandledErrors, RejectNulBytes, Req
 from .outreach.router import router as outreach_router
 from .replies.router import router as replies_router
 from .suppression.router import router as suppression_router
-from .worker import WorkerContext, run_forever
+from .worker import run_forever
 
 log = structlog.get_logger(__name__)
 
@@ -57,24 +53,26 @@ def create_app(
     """Build the application. Pass `engine` to share one (tests); otherwise it owns its own."""
     settings = settings or get_settings()
     settings.check_startable()
-    owns_engine = engine is None
-    engine = engine or create_engine(settings.resolved_database_url)
+    # The one Database of this app: every handler, service and the embedded worker use it.
+    database = (
+        Database(engine)
+        if engine is not None
+        else Database(create_engine(settings.resolved_database_url), owns_engine=True)
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = None
         if embedded_worker:
-            ctx = WorkerContext(settings=settings, sessionmaker=app.state.sessionmaker)
-            task = asyncio.create_task(run_forever(ctx, stop))
+            task = asyncio.create_task(run_forever(database, settings, DUTIES, stop))
         try:
             yield
         finally:
             stop.set()
             if task is not None:
                 await task
-            if owns_engine:
-                await engine.dispose()
+            await database.dispose()  # only an engine it created itself
 
     app = FastAPI(
         title="Backlink Outreach API",
@@ -84,11 +82,7 @@ def create_app(
         "email writing, policy-gated sending, replies and analytics.",
     )
     app.state.settings = settings
-    app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.read_engine = read_only_engine(engine)
-    app.state.read_sessionmaker = make_read_sessionmaker(engine)
-    app.state.single_statement_sessionmaker = make_single_statement_sessionmaker(engine)
+    app.state.database = database
     app.state.verifier = TokenVerifier(settings)
 
     install_error_handlers(app)
@@ -106,9 +100,9 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
     @app.get("/health", tags=["operations"])
-    async def health(request: Request) -> JSONResponse:
+    async def health() -> JSONResponse:
         try:
-            async with request.app.state.engine.connect() as conn:
+            async with database.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception:  # noqa: BLE001 - any failure means "not healthy"
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)

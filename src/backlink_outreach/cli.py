@@ -7,14 +7,24 @@ import os
 import shlex
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
+from .auth import mint_dev_token
 from .config import ConfigError, Settings, get_settings
+from .database import Database
+from .db import create_engine
 from .discovery.cli import register as register_discover
+from .doctor import examine
+from .duties import DUTIES
+from .logs import configure_logging
+from .migrations import current_revision, head_revision, upgrade
+from .outreach.resolve import NotStuck, resolve
+from .worker import run_forever, run_once
 
 app = typer.Typer(
     help="Backlink Outreach: self-hostable link-building outreach.",
@@ -70,28 +80,23 @@ def worker(
     once: bool = typer.Option(False, "--once", help="Run one pass of due work, then exit."),
 ) -> None:
     """Run the background worker (due follow-ups, mailbox polls) without serving HTTP."""
-    from .db import create_engine, make_sessionmaker
-    from .logs import configure_logging
-    from .worker import WorkerContext, run_forever, run_once
-
     settings = _settings_or_exit()
     configure_logging(settings.log_level)
 
     async def main() -> None:
-        engine = create_engine(settings.resolved_database_url)
-        ctx = WorkerContext(settings=settings, sessionmaker=make_sessionmaker(engine))
+        db = Database.open(settings.resolved_database_url)
         try:
             if once:
-                done = await run_once(ctx)
+                done = await run_once(db, settings, DUTIES)
                 err.print(f"worker pass: {done or 'nothing to do'}")
                 return
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            await run_forever(ctx, stop)
+            await run_forever(db, settings, DUTIES, stop)
         finally:
-            await engine.dispose()
+            await db.dispose()
 
     asyncio.run(main())
 
@@ -99,8 +104,6 @@ def worker(
 @app.command()
 def migrate() -> None:
     """Apply database migrations (they ship inside the package)."""
-    from .migrations import current_revision, head_revision, upgrade
-
     url = get_settings().resolved_database_url
     where = _database_label(url)
     try:
@@ -159,8 +162,6 @@ def dev_token(
     org: str | None = typer.Option(None, "--org", help="An active organisation id."),
 ) -> None:
     """Print a development token signed by the local key (AUTH_MODE=dev only)."""
-    from .auth import mint_dev_token
-
     settings = get_settings()
     if settings.auth_mode != "dev":
         err.print(
@@ -197,11 +198,6 @@ def doctor(
     With --resolve ID --as sent|failed, settle one of them instead: `sent` does what a
     successful send does next (lead contacted, follow-ups scheduled); `failed` frees its slot.
     """
-    from datetime import timedelta
-
-    from .db import create_engine
-    from .doctor import examine
-
     settings = get_settings()
     if resolve is not None:
         if resolve_as not in ("sent", "failed"):
@@ -240,22 +236,14 @@ def doctor(
 
 
 async def _resolve(settings: Settings, attempt_id: str, outcome: str) -> int:
-    from .db import create_engine, make_sessionmaker
-    from .outreach.resolve import NotStuck, resolve
-
-    engine = create_engine(settings.resolved_database_url)
+    db = Database.open(settings.resolved_database_url)
     try:
-        attempt = await resolve(
-            make_sessionmaker(engine),
-            settings,
-            attempt_id,
-            "sent" if outcome == "sent" else "failed",
-        )
+        attempt = await resolve(db, settings, attempt_id, "sent" if outcome == "sent" else "failed")
     except NotStuck:
         err.print(f"[red]error:[/red] no attempt {attempt_id} is in status 'sending'")
         return 2
     finally:
-        await engine.dispose()
+        await db.dispose()
     err.print(f"{attempt.id} is now {attempt.status} (nothing was re-sent)")
     return 0
 

@@ -1,7 +1,14 @@
-"""FastAPI dependency aliases shared by every router."""
+"""FastAPI dependency aliases shared by every router.
+
+Two ways to reach the database, both from the one `Database` the app puts on its state:
+`SessionDep`, the request's unit of work, and `DatabaseDep`, the `Database` itself, for handlers
+that do outside I/O (SMTP, IMAP, an LLM, a crawl) between short units of work of their own. The
+read and single-statement variants are thin aliases over `Database` methods for hot endpoints.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,12 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from .auth import Principal, current_principal
 from .config import Settings
-from .db import (
-    get_read_connection,
-    get_read_session,
-    get_session,
-    get_single_statement_session,
-)
+from .database import Database
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -24,14 +26,48 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+async def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: one transaction, committed after the handler and before the
+    response (`scope="function"`); any exception rolls everything back. GET and HEAD requests
+    get `Database.read()`, every other method `Database.write()`."""
+    database: Database = request.app.state.database
+    unit = database.read() if request.method in ("GET", "HEAD") else database.write()
+    async with unit as session:
+        yield session
+
+
+async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    database: Database = request.app.state.database
+    async with database.read() as session:
+        yield session
+
+
+async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    database: Database = request.app.state.database
+    async with database.connection() as connection:
+        yield connection
+
+
+async def _single_statement_session(request: Request) -> AsyncIterator[AsyncSession]:
+    database: Database = request.app.state.database
+    async with database.statement() as session:
+        yield session
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-# Only for handlers that never write: on PostgreSQL its statements run in autocommit.
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
-# The hottest reads: a bare read-only connection, no ORM session.
-ReadConnectionDep = Annotated[AsyncConnection, Depends(get_read_connection, scope="function")]
-# Only for handlers that run exactly one statement: on PostgreSQL it runs in autocommit.
+DatabaseDep = Annotated[Database, Depends(get_database)]
+# Only for a non-GET handler that never writes, such as a policy check: `Database.read()`.
+ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+# The hottest reads: `Database.connection()`, a bare read-only connection, no ORM session.
+ReadConnectionDep = Annotated[AsyncConnection, Depends(_read_connection, scope="function")]
+# Only for handlers that run exactly one statement: `Database.statement()`.
 SingleStatementSessionDep = Annotated[
-    AsyncSession, Depends(get_single_statement_session, scope="function")
+    AsyncSession, Depends(_single_statement_session, scope="function")
 ]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -21,9 +21,11 @@ _extract = tldextract.TLDExtract(
 def _load_rules() -> frozenset[str]:
     """The suffix-list rules (`co.uk`, `*.ck`, `!www.ck`), each also in its ASCII (IDNA) form so
     that punycode hosts match. A set lookup per label is several times faster than
-    tldextract's per-call object building, which dominates bulk lead imports."""
+    tldextract's per-call object building, which dominates bulk lead imports. `tlds` is
+    tldextract's public list of the rules it matches with (private section included, as
+    configured above)."""
     rules: set[str] = set()
-    for rule in _extract._get_tld_extractor().tlds(include_psl_private_domains=True):
+    for rule in _extract.tlds:
         rules.add(rule)
         try:
             rules.add(rule.encode("idna").decode("ascii"))

@@ -9,6 +9,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 NOT_AUTHENTICATED = "Not authenticated"
 NOT_FOUND = "Resource not found"
@@ -102,6 +103,22 @@ def validation_errors(errors: Any) -> list[dict[str, Any]]:
     return encoded
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route of this path answers. Starlette's 405 names only the first route
+    that matched the path, so `/campaigns` (a POST route and a GET route) said `Allow: POST`."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
@@ -112,7 +129,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": validation_errors(exc.errors())}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:
             # FastAPI answers 400 for bodies it cannot parse (deep nesting, invalid UTF-8);
             # the contract has no 400.
@@ -128,6 +145,7 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = NOT_FOUND
         elif exc.status_code == 413:
             detail = TOO_LARGE
-        return JSONResponse(
-            {"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
-        )
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)

@@ -33,6 +33,22 @@ class _BodyTooLarge(HTTPException):
         super().__init__(status_code=413, detail=TOO_LARGE)
 
 
+class _TrackedSend:
+    """`send`, remembering whether the response has started (its head is sent): after that, an
+    error can no longer be answered with a response of our own."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class BodySizeLimit:
     """413 for bodies over the limit, by Content-Length or by counting a chunked stream."""
 
@@ -54,7 +70,7 @@ class BodySizeLimit:
                     await _send_too_large(send)
                     return
         received = 0
-        started = False
+        tracked = _TrackedSend(send)
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -65,16 +81,10 @@ class BodySizeLimit:
                     raise _BodyTooLarge()
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, tracked)
         except _BodyTooLarge:
-            if not started:
+            if not tracked.started:
                 await _send_too_large(send)
 
 
@@ -155,16 +165,9 @@ class CatchUnhandledErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = _TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except HTTPException:
             raise
         except Exception as exc:  # the one place unexpected errors end
@@ -174,7 +177,7 @@ class CatchUnhandledErrors:
                 error_type=type(exc).__name__,
                 exc_info=exc,
             )
-            if not started:
+            if not tracked.started:
                 await _send_json(send, 500, {"detail": INTERNAL})
 
 

@@ -51,7 +51,8 @@ def _hs256_with_public_key(key: rsa.RSAPrivateKey, claims: dict[str, Any]) -> st
 def _bad_token(case: str, key: rsa.RSAPrivateKey) -> tuple[str | None, str]:
     now = int(time.time())
     claims = {"sub": "user_a", "iat": now, "exp": now + 300}
-    strict = {"iss": ISSUER, "azp": PARTY}
+    # Claims, not make_token options: Any, as make_token's **claims are.
+    strict: dict[str, Any] = {"iss": ISSUER, "azp": PARTY}
     if case == "alg_none":
         return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64({**claims, **strict})}.", "Bearer"
     if case == "hs256_with_public_key":

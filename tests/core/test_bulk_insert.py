@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from backlink_outreach.db import make_sessionmaker, transaction, utcnow
+from backlink_outreach.database import Database as AppDatabase
+from backlink_outreach.db import utcnow
 from backlink_outreach.leads import bulk_insert
 from backlink_outreach.models import Lead
 from tests.conftest import Api, create_campaign
@@ -62,7 +63,7 @@ async def test_bulk_rows_are_stored_as_single_adds_store_them(api: Api, db: Data
 async def test_returns_only_the_rows_inserted(db: Database) -> None:
     rows: list[dict[str, Any]] = []
     now = utcnow()
-    async with transaction(make_sessionmaker(db.engine)) as session:
+    async with AppDatabase(db.engine).write() as session:
         await session.execute(
             text(
                 "INSERT INTO campaigns (id, workspace_id, name, keywords, follow_up_days,"
@@ -85,9 +86,9 @@ async def test_returns_only_the_rows_inserted(db: Database) -> None:
                 "updated_at": now,
             }
         )
-    async with transaction(make_sessionmaker(db.engine)) as session:
+    async with AppDatabase(db.engine).write() as session:
         assert await bulk_insert.insert_new(session, rows[:1]) == 1
-    async with transaction(make_sessionmaker(db.engine)) as session:
+    async with AppDatabase(db.engine).write() as session:
         # a.example is already there, and twice in this batch: only b.example is new.
         assert await bulk_insert.insert_new(session, rows[1:] + rows[:1]) == 1
     async with db.engine.connect() as conn:

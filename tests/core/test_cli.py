@@ -106,7 +106,7 @@ def test_migrate_on_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
 
 def test_the_banner_prints_a_dev_token_command_that_works(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    settings = Settings(_env_file=None, auth_mode="dev", data_dir=data)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, auth_mode="dev", data_dir=data)
     command = dev_token_command(settings)
     assert command.startswith("AUTH_MODE=dev ")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("CLERK_", "AUTH_", "DATA"))}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
+import tldextract
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -100,6 +101,29 @@ def test_suppression_entries() -> None:
 )
 def test_registrable_domain(host: str, domain: str) -> None:
     assert registrable_domain(host) == domain
+
+
+def test_suffix_rules_are_the_bundled_snapshot_read_offline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The rules come from tldextract's public `tlds`, out of the snapshot it ships: with the
+    network cut off, a fresh load gives every rule (private section included) again."""
+    import socket
+
+    from backlink_outreach import domains
+
+    def no_network(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the suffix list must not be downloaded")
+
+    assert domains._extract.suffix_list_urls == ()
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    fresh = tldextract.TLDExtract(
+        suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+    )
+    monkeypatch.setattr(domains, "_extract", fresh)
+    assert domains._load_rules() == domains._RULES
+    assert {"co.uk", "*.ck", "!www.ck", "blogspot.com", "рф", "xn--p1ai"} <= domains._RULES
+    assert len(domains._RULES) > 9000
 
 
 def test_suffix_matcher_agrees_with_tldextract_on_every_rule() -> None:

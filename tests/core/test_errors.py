@@ -79,7 +79,7 @@ async def test_unexpected_error_is_generic_500(api: Api) -> None:
     async def boom() -> None:
         raise RuntimeError("database password is hunter2")
 
-    app = api.client._transport.app  # type: ignore[attr-defined]
+    app = api.app
     app.include_router(router)
     response = await api.client.get("/boom")
     assert (response.status_code, response.json()) == (

@@ -4,17 +4,22 @@ formats for one field (a `Z` here, `+00:00` there; `1e-7` against `0.0000001`)."
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
+import msgspec
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+import backlink_outreach
 from backlink_outreach.campaigns.schemas import CampaignOut, CampaignWithLeads
-from backlink_outreach.leads.schemas import LeadOut
+from backlink_outreach.leads.schemas import LeadOut, LeadRow
 from backlink_outreach.models.campaigns import LEAD_STATUSES
-from backlink_outreach.responses import dump_json, row_struct
+from backlink_outreach.responses import dump_json
 from tests.conftest import Api, create_campaign
 
 texts = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
@@ -58,6 +63,52 @@ campaign_rows = st.fixed_dictionaries(
 )
 
 
+# Every msgspec struct the fast paths write, and the response model it stands in for.
+MIRRORS: dict[type[msgspec.Struct], type[BaseModel]] = {LeadRow: LeadOut}
+
+
+def _structs_beside_schemas() -> set[type[msgspec.Struct]]:
+    """The structs declared in the package's schema modules (where they live, beside their
+    models), so a new one cannot skip `MIRRORS`."""
+    found: set[type[msgspec.Struct]] = set()
+    for info in pkgutil.walk_packages(backlink_outreach.__path__, "backlink_outreach."):
+        if not info.name.rsplit(".", 1)[-1].endswith("schemas"):
+            continue
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, msgspec.Struct)
+                and value.__module__ == module.__name__
+            ):
+                found.add(value)
+    return found
+
+
+def test_every_struct_has_its_model() -> None:
+    assert _structs_beside_schemas() == set(MIRRORS)
+
+
+def _admits_none(annotation: Any) -> bool:
+    return annotation is None or type(None) in get_args(annotation)
+
+
+@pytest.mark.parametrize(("struct", "model"), MIRRORS.items(), ids=lambda t: t.__name__)
+def test_struct_fields_are_the_models_fields(
+    struct: type[msgspec.Struct], model: type[BaseModel]
+) -> None:
+    """Same names in the same order (structs are built positionally from rows selected in the
+    model's order), each required or not and nullable or not alike: a field added to one and
+    not the other fails here."""
+    fields = msgspec.structs.fields(struct)
+    assert [f.name for f in fields] == list(model.model_fields)
+    assert [f.encode_name for f in fields] == [f.name for f in fields]
+    for f in fields:
+        pydantic_field = model.model_fields[f.name]
+        assert f.required == pydantic_field.is_required(), f.name
+        assert _admits_none(f.type) == _admits_none(pydantic_field.annotation), f.name
+
+
 def _in_model_order(row: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
     """Rows are built in the models' field order (`dict(zip(fields, row))`); hypothesis may
     hand the keys over in another."""
@@ -76,7 +127,7 @@ def test_lead_rows_write_the_same_bytes_as_the_model(row: dict[str, Any]) -> Non
 @given(lead_rows)
 def test_lead_structs_write_the_same_bytes_as_the_model(row: dict[str, Any]) -> None:
     row = _in_model_order(row, LeadOut)
-    struct = row_struct("LeadRow", LeadOut)(*row.values())
+    struct = LeadRow(*row.values())
     assert dump_json(struct) == LeadOut.model_validate(row).model_dump_json().encode()
 
 

@@ -20,6 +20,10 @@ _LEADS: Select[*tuple[Any, ...]] = (
 )
 
 
+def _values(*values: Any) -> tuple[Any, ...]:
+    return values
+
+
 async def test_rows_match_sqlalchemy(api: Api, db: Database) -> None:
     """Against what the API stored (so it can fail on SQLite too, where RowQuery runs through
     SQLAlchemy), and on PostgreSQL also against SQLAlchemy's own result."""
@@ -33,10 +37,10 @@ async def test_rows_match_sqlalchemy(api: Api, db: Database) -> None:
     expected = [
         (lead["id"], lead["website_url"], lead["consent"], lead["quality_score"]) for lead in stored
     ]
-    query = RowQuery(_LEADS)
+    query: RowQuery[tuple[Any, ...]] = RowQuery(_LEADS, _values)
     params = {"campaign": campaign["id"]}
     async with read_only_engine(db.engine).connect() as connection:
-        fast = [tuple(row) for row in await query.rows(connection, params)]
+        fast = await query.rows(connection, params)
         usual = [tuple(row) for row in await connection.execute(_LEADS, params)]
     assert [row[:4] for row in fast] == expected and len(fast) == 5
     assert [row[4].isoformat().replace("+00:00", "Z") for row in fast] == [
@@ -47,4 +51,4 @@ async def test_rows_match_sqlalchemy(api: Api, db: Database) -> None:
 
 def test_json_columns_are_refused() -> None:
     with pytest.raises(TypeError):
-        RowQuery(cast("Select[Any]", select(Campaign.id, Campaign.keywords)))
+        RowQuery(cast("Select[Any]", select(Campaign.id, Campaign.keywords)), _values)

@@ -32,7 +32,7 @@ def test_internal_failure_logs_one_clean_line_and_keeps_the_connection(tmp_path:
         "LOG_LEVEL": "INFO",
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
     }
-    settings = Settings(_env_file=None, auth_mode="dev", data_dir=tmp_path)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, auth_mode="dev", data_dir=tmp_path)
     token = mint_dev_token(settings, "someone")
     log_path = tmp_path / "server.log"
     server = start_server(env, log_path)

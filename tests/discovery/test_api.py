@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlink_outreach.models import Lead
 from tests.conftest import Api, create_campaign
@@ -23,9 +24,9 @@ VEGAN_GOOD = {
 
 
 async def _leads(db: Database, campaign_id: str) -> list[Lead]:
-    async with db.engine.connect() as conn:
-        rows = await conn.execute(select(Lead).where(Lead.campaign_id == campaign_id))
-        return list(rows.all())  # type: ignore[arg-type]
+    async with AsyncSession(db.engine) as session:
+        rows = await session.scalars(select(Lead).where(Lead.campaign_id == campaign_id))
+        return list(rows.all())
 
 
 async def test_discover_and_save_to_campaign(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from typing import Any
 
 import pytest
 
@@ -14,8 +15,8 @@ from tests.discovery.conftest import crawl_settings
 from tests.discovery.fixture_server import FixtureWeb
 
 
-def _settings(**values: object) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+def _settings(**values: Any) -> Settings:
+    return Settings(_env_file=None, **values)
 
 
 @pytest.mark.parametrize(

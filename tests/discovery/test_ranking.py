@@ -3,7 +3,8 @@ crawler's manners (robots.txt, size cap, timeouts, SSRF), judged by the fixture'
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -11,6 +12,7 @@ from backlink_outreach.config import Settings
 from backlink_outreach.discovery import service
 from backlink_outreach.domains import registrable_domain
 from tests.discovery.conftest import crawl_settings
+from tests.discovery.fixture_catalogue import catalogue
 from tests.discovery.fixture_server import FixtureWeb
 from tests.discovery.fixture_sites import Site
 
@@ -119,14 +121,44 @@ async def test_robots_txt_is_obeyed(gardening: service.Discovery, web: FixtureWe
     assert all("robots.txt disallows us" in r.signals[0] for r in quiet)
 
 
-async def test_slow_site_times_out_and_huge_page_is_read_in_part(
-    gardening: service.Discovery, web: FixtureWeb
-) -> None:
-    assert gardening.seconds < 10  # bounded by the page timeout, not the hanging site
-    # We stopped reading at the 2 MB cap and dropped the connection: the server could not
-    # hand over its 20 MB (what it did send sat in socket buffers).
-    assert web.bytes_sent[("bigharvestmagazine.com", "/")] < 20 * 1024 * 1024
-    big = next(r for r in gardening.results if r.domain == "bigharvestmagazine.com")
+@contextlib.contextmanager
+def _web_of(host: str) -> Iterator[FixtureWeb]:
+    """A fixture web holding one site of the catalogue: its crawl is one site's work, whatever
+    else the machine is doing."""
+    server = FixtureWeb([s for s in catalogue() if s.host == host]).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_slow_site_times_out() -> None:
+    # slowgrow.com never answers (the server sleeps an hour): only our timeouts end the crawl.
+    with _web_of("slowgrow.com") as web:
+        found = await service.discover(
+            Settings(_env_file=None, **crawl_settings(web)), "gardening", max_results=20
+        )
+    assert found.seconds < 10  # bounded by the page timeout, not the hanging site
+    (slow,) = found.results
+    assert slow.domain == "slowgrow.com"
+    assert slow.signals[0] == "site not read (timed out): scored from search only"
+
+
+async def test_huge_page_is_read_in_part() -> None:
+    # Its own crawl with generous timeouts: reading 2 MB must not race the page timeout.
+    with _web_of("bigharvestmagazine.com") as web:
+        settings = crawl_settings(
+            web, discovery_page_timeout_seconds=60.0, discovery_read_timeout_seconds=30.0
+        )
+        found = await service.discover(
+            Settings(_env_file=None, **settings), "gardening", max_results=20
+        )
+        # We stopped reading at the 2 MB cap and dropped the connection: the server could not
+        # hand over its 20 MB (what it did send sat in socket buffers).
+        assert web.requested("bigharvestmagazine.com", "/")
+        assert web.bytes_sent[("bigharvestmagazine.com", "/")] < 20 * 1024 * 1024
+    (big,) = found.results
+    assert big.domain == "bigharvestmagazine.com"
     assert "a page was larger than the size limit and was read in part" in big.signals
     assert big.contact_email == "big@bigharvestmagazine.com"
 

@@ -34,6 +34,7 @@ def pytest_terminal_summary(
     if not JOURNAL.rows:
         return
     table = JOURNAL.markdown()
+    # pytest sets this private attribute (tmpdir plugin); hooks have no tmp_path_factory.
     base: Path = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
     path = base / "hostile_table.md"
     path.write_text(table + "\n", encoding="utf-8")

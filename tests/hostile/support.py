@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from starlette.types import Message
 
 from backlink_outreach import models  # noqa: F401 - registers every table
 from backlink_outreach.config import API_PREFIX
@@ -113,7 +114,7 @@ async def raw_request(
 ) -> tuple[int, Any]:
     """One request straight into the ASGI app: for what httpx will not build (a 1 MB path,
     a raw NUL byte in a path). `body` chunks are streamed without a Content-Length."""
-    app = api.client._transport.app  # type: ignore[attr-defined]
+    app = api.app
     path = API_PREFIX.encode() + raw_path
     all_headers = list(headers or [])
     if auth:
@@ -144,9 +145,9 @@ async def raw_request(
             return messages.pop(0)
         return {"type": "http.disconnect"}
 
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     await app(scope, receive, send)

@@ -56,8 +56,9 @@ MAX_RESULTS: list[tuple[Any, bool]] = [
     (1, True),
     (100, True),
     (5.0, True),
-    ("7", True),
-    (True, True),
+    # Not JSON Schema integers: the OpenAPI document says `integer` (issue 12, item 8).
+    ("7", False),
+    (True, False),
 ]
 
 

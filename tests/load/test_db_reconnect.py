@@ -62,7 +62,7 @@ async def _until_closed(pooled: list[Any]) -> None:
     """A restart keeps the server down far longer than it takes the client to read the closed
     sockets; wait for that here instead of a restart's downtime."""
     deadline = asyncio.get_running_loop().time() + 10
-    while not all(c._connection.is_closed() for c in pooled):
+    while not all(c.driver_connection.is_closed() for c in pooled):
         assert asyncio.get_running_loop().time() < deadline
         await asyncio.sleep(0.01)
 

@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import time_machine
 
 from backlink_outreach.config import Settings
-from backlink_outreach.db import make_sessionmaker
-from backlink_outreach.worker import WorkerContext, run_once
+from backlink_outreach.database import Database as AppDatabase
+from backlink_outreach.duties import DUTIES
+from backlink_outreach.worker import run_once
 from tests.conftest import Api
 from tests.outreach.conftest import MakeApi, add_lead, campaign_with_lead, mail_settings, send
 from tests.outreach.mailserver import MailServer
@@ -18,9 +21,13 @@ from tests.outreach.mailserver import MailServer
 START = datetime(2031, 5, 6, 10, 0, tzinfo=UTC)
 
 
-def _worker(db: Any, make_settings: Any, server: MailServer, **overrides: Any) -> WorkerContext:
+Worker = Callable[[], Awaitable[dict[str, int]]]
+
+
+def _worker(db: Any, make_settings: Any, server: MailServer, **overrides: Any) -> Worker:
+    """One worker pass (`run_once` over every duty) on the test database, when called."""
     settings: Settings = make_settings(**mail_settings(server, **overrides))
-    return WorkerContext(settings=settings, sessionmaker=make_sessionmaker(db.engine))
+    return functools.partial(run_once, AppDatabase(db.engine), settings, DUTIES)
 
 
 def _when(text: str) -> datetime:
@@ -47,12 +54,12 @@ async def test_follow_ups_are_threaded_and_sent_once(
         assert {f["attempt_id"] for f in follow_ups} == {first["id"]}
         assert all(f["subject"] == "Re: Guest post" and f["body"] for f in follow_ups)
 
-        assert (await run_once(ctx))["follow_ups"] == 0  # nothing due yet
+        assert (await ctx())["follow_ups"] == 0  # nothing due yet
         clock.move_to(START + timedelta(days=2, minutes=1))
-        assert (await run_once(ctx))["follow_ups"] == 1
-        assert (await run_once(ctx))["follow_ups"] == 0  # never twice
+        assert (await ctx())["follow_ups"] == 1
+        assert (await ctx())["follow_ups"] == 0  # never twice
         clock.move_to(START + timedelta(days=5, minutes=1))
-        assert (await run_once(ctx))["follow_ups"] == 1
+        assert (await ctx())["follow_ups"] == 1
 
     initial, one, two = mail_server.messages
     assert initial.message["Message-ID"] == first["message_id"]
@@ -95,7 +102,7 @@ async def test_follow_ups_cancelled_when_the_lead_says_stop(
             )
             assert patch.status_code == 200
         clock.move_to(START + timedelta(days=3, hours=1))
-        assert (await run_once(ctx))["follow_ups"] == 1
+        assert (await ctx())["follow_ups"] == 1
     follow_ups = (await mail_api.get(f"/campaigns/{campaign['id']}/follow-ups")).json()
     by_lead = {f["lead_id"]: (f["status"], f["reason"]) for f in follow_ups}
     assert [by_lead[lead["id"]] for lead in leads] == [
@@ -117,7 +124,7 @@ async def test_follow_up_policy_is_rerun(
         assert (await send(mail_api, campaign, lead)).status_code == 200
         await mail_api.post("/suppression", json={"email": "editor@garden.test"})
         clock.move_to(START + timedelta(days=1, hours=1))
-        assert (await run_once(ctx))["follow_ups"] == 0
+        assert (await ctx())["follow_ups"] == 0
     [follow_up] = (await mail_api.get(f"/campaigns/{campaign['id']}/follow-ups")).json()
     assert (follow_up["status"], follow_up["reason"]) == ("cancelled", "suppressed")
     assert len(mail_server.messages) == 1
@@ -136,12 +143,12 @@ async def test_follow_up_over_the_cap_waits_for_the_next_utc_day(
             other = await add_lead(api, campaign["id"], "ed@other.test")
             assert (await send(api, campaign, other)).status_code == 200
             clock.move_to(START + timedelta(days=1, minutes=1))
-            assert (await run_once(ctx))["follow_ups"] == 0
+            assert (await ctx())["follow_ups"] == 0
             [waiting, _] = (await api.get(f"/campaigns/{campaign['id']}/follow-ups")).json()
             assert waiting["status"] == "scheduled"
             assert _when(waiting["scheduled_for"]) == datetime(2031, 5, 8, tzinfo=UTC)
             clock.move_to(datetime(2031, 5, 8, 0, 0, 30, tzinfo=UTC))
-            assert (await run_once(ctx))["follow_ups"] == 1
+            assert (await ctx())["follow_ups"] == 1
     assert [m.rcpt_tos for m in mail_server.messages] == [
         ["editor@garden.test"],
         ["ed@other.test"],
@@ -158,7 +165,7 @@ async def test_failed_follow_up_is_recorded(
         assert (await send(mail_api, campaign, lead)).status_code == 200
         mail_server.recorder.refuse["editor@garden.test"] = "550 5.1.1 User unknown"
         clock.move_to(START + timedelta(days=2, hours=1))
-        assert (await run_once(ctx))["follow_ups"] == 0
+        assert (await ctx())["follow_ups"] == 0
     first, second = (await mail_api.get(f"/campaigns/{campaign['id']}/follow-ups")).json()
     assert first["status"] == "failed" and first["reason"].startswith("permanent: 550")
     assert (second["status"], second["reason"]) == ("cancelled", "bounced")

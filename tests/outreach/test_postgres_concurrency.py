@@ -16,8 +16,9 @@ import time_machine
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from backlink_outreach.config import API_PREFIX
-from backlink_outreach.db import create_engine, make_sessionmaker
-from backlink_outreach.worker import WorkerContext, run_once
+from backlink_outreach.database import Database as AppDatabase
+from backlink_outreach.duties import DUTIES
+from backlink_outreach.worker import run_once
 from tests.outreach.conftest import (
     SENDER,
     MakeApi,
@@ -158,11 +159,8 @@ async def test_two_workers_never_send_a_follow_up_twice(
     overrides = mail_settings(mail_server, policy_domain_daily_cap=100)
     start = datetime(2031, 7, 1, 9, 0, tzinfo=UTC)
     # Two workers with their own engines (own connections): real concurrent claims.
-    engines = [create_engine(db.url) for _ in range(2)]
-    workers = [
-        WorkerContext(settings=make_settings(**overrides), sessionmaker=make_sessionmaker(e))
-        for e in engines
-    ]
+    workers = [AppDatabase.open(db.url) for _ in range(2)]
+    settings = make_settings(**overrides)
     try:
         async with make_api(**overrides) as api:
             with time_machine.travel(start, tick=True) as clock:
@@ -172,12 +170,12 @@ async def test_two_workers_never_send_a_follow_up_twice(
                     assert (await send(api, campaign, lead)).status_code == 200
                 mail_server.messages.clear()
                 clock.move_to(start + timedelta(days=1, minutes=5))
-                results = await asyncio.gather(*(run_once(w) for w in workers))
+                results = await asyncio.gather(*(run_once(w, settings, DUTIES) for w in workers))
             follow_ups = (await api.get(f"/campaigns/{campaign['id']}/follow-ups")).json()
             attempts = (await api.get(f"/campaigns/{campaign['id']}/attempts")).json()
     finally:
-        for engine in engines:
-            await engine.dispose()
+        for worker in workers:
+            await worker.dispose()
     assert sum(r["follow_ups"] for r in results) == 24
     recipients = sorted(m.rcpt_tos[0] for m in mail_server.messages)
     assert recipients == sorted(lead["contact_email"] for lead in leads)

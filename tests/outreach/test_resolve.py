@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from backlink_outreach.database import Database as AppDatabase
 from backlink_outreach.db import make_sessionmaker, utcnow
 from backlink_outreach.models import Campaign, FollowUp, Lead, OutreachAttempt, Suppression
 from backlink_outreach.outreach.resolve import NOT_DELIVERED, NotStuck, resolve
@@ -72,7 +73,7 @@ async def test_resolved_as_sent_does_what_a_send_does_next(
 ) -> None:
     await _seed(db, _attempt(1))
     before = utcnow()
-    attempt = await resolve(make_sessionmaker(db.engine), make_settings(), "att_1", "sent")
+    attempt = await resolve(AppDatabase(db.engine), make_settings(), "att_1", "sent")
     assert attempt.status == "sent"
     [stored] = await _load(db, OutreachAttempt, id="att_1")
     assert stored.status == "sent" and stored.sent_at is not None and stored.sent_at >= before
@@ -82,14 +83,14 @@ async def test_resolved_as_sent_does_what_a_send_does_next(
     assert sorted(f.step for f in follow_ups) == [1, 2]
     assert {(f.scheduled_for - stored.sent_at).days for f in follow_ups} == {3, 7}
     with pytest.raises(NotStuck):
-        await resolve(make_sessionmaker(db.engine), make_settings(), "att_1", "failed")
+        await resolve(AppDatabase(db.engine), make_settings(), "att_1", "failed")
 
 
 async def test_resolved_as_failed_frees_the_slot_and_suppresses_nothing(
     db: Database, make_settings: Callable[..., Any]
 ) -> None:
     await _seed(db, _attempt(2))
-    await resolve(make_sessionmaker(db.engine), make_settings(), "att_2", "failed")
+    await resolve(AppDatabase(db.engine), make_settings(), "att_2", "failed")
     [stored] = await _load(db, OutreachAttempt, id="att_2")
     assert (stored.status, stored.error, stored.permanent_failure) == (
         "failed",
@@ -123,7 +124,7 @@ async def test_a_stuck_follow_up_is_settled_with_its_attempt(
                 updated_at=now,
             )
         )
-    await resolve(make_sessionmaker(db.engine), make_settings(), "att_4", "sent")
+    await resolve(AppDatabase(db.engine), make_settings(), "att_4", "sent")
     [follow_up] = await _load(db, FollowUp, id="fu_1")
     assert follow_up.status == "sent"
     assert (await _load(db, OutreachAttempt, id="att_4"))[0].status == "sent"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from email.utils import parseaddr
+from pathlib import Path
 
 import dkim
 from cryptography.hazmat.primitives import serialization
@@ -176,7 +177,7 @@ async def test_not_configured_is_422(make_api: MakeApi) -> None:
         assert (await api.get(f"/campaigns/{campaign['id']}/attempts")).json() == []
 
 
-async def test_outbox_mode_writes_eml(make_api: MakeApi, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_outbox_mode_writes_eml(make_api: MakeApi, tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
     async with make_api(mail_outbox_dir=outbox, smtp_from_email=SENDER) as api:
         campaign, lead = await campaign_with_lead(api)

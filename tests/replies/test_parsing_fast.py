@@ -49,6 +49,7 @@ GENERAL = [
 
 def _state(msg: Message) -> tuple[object, ...]:
     return (
+        # The raw header list, before any policy: private, and not in typeshed.
         msg._headers,  # type: ignore[attr-defined]
         msg.get_payload(),
         [type(d) for d in msg.defects],

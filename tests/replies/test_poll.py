@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from backlink_outreach.config import Settings
+from backlink_outreach.database import Database as AppDatabase
 from backlink_outreach.db import make_sessionmaker, utcnow
 from backlink_outreach.models import (
     FollowUp,
@@ -21,7 +23,6 @@ from backlink_outreach.models import (
     Suppression,
 )
 from backlink_outreach.replies import service
-from backlink_outreach.worker import WorkerContext
 from tests.conftest import Api
 from tests.support.database import Database
 
@@ -199,11 +200,11 @@ async def test_concurrent_polls_never_file_twice(
         sends = [await make_sent(session, recipient=f"r{i}@site{i}.test") for i in range(12)]
     append(port, [reply_to(s, "Yes please, send the draft.") for s in sends])
     async with make_api(**imap_settings(port)) as api:
-        ctx = WorkerContext(api_settings(api), sessionmaker)
+        app_db: AppDatabase = api.app.state.database  # the worker queues with the app
         results = await asyncio.gather(
             api.post("/replies/poll", json={}),
             api.post("/replies/poll", json={}),
-            service.poll_duty(ctx),
+            service.poll_duty(app_db, api_settings(api)),
         )
     found = [r.json()["replies_found"] for r in results[:2]]
     assert sum(found) + 0 <= 12
@@ -215,9 +216,9 @@ async def test_concurrent_polls_never_file_twice(
     assert state.lease_until is None and state.next_poll_at is not None
 
 
-def api_settings(api: Api) -> Any:
-    transport = api.client._transport  # the app behind the in-process client
-    return transport.app.state.settings  # type: ignore[attr-defined]
+def api_settings(api: Api) -> Settings:
+    settings: Settings = api.app.state.settings
+    return settings
 
 
 async def test_worker_duty_polls_when_due(db: Database, make_settings: Any, port: int) -> None:
@@ -225,10 +226,10 @@ async def test_worker_duty_polls_when_due(db: Database, make_settings: Any, port
     async with sessionmaker() as session, session.begin():
         sent = await make_sent(session)
     append(port, [reply_to(sent, "What would the article be about?")])
-    ctx = WorkerContext(make_settings(**imap_settings(port)), sessionmaker)
-    assert await service.poll_duty(ctx) == 1
+    app_db, settings = AppDatabase(db.engine), make_settings(**imap_settings(port))
+    assert await service.poll_duty(app_db, settings) == 1
     append(port, [reply_to(sent, "Hello? Any news?")])
-    assert await service.poll_duty(ctx) == 0  # not due again before POLL_INTERVAL_SECONDS
+    assert await service.poll_duty(app_db, settings) == 0  # not due before POLL_INTERVAL_SECONDS
     async with sessionmaker() as session:
         reply = (await session.scalars(select(Reply))).one()
     assert reply.classification == "question"

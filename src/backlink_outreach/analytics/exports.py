@@ -1,7 +1,7 @@
 """CSV exports of a campaign's leads, attempts and replies, streamed from a server-side cursor.
 
 The request's own session is closed before a streamed body starts, so the generator opens its
-own read-only session (`db.make_read_sessionmaker`). On SQLite that transaction starts with a
+own read-only session (`Database.read`). On SQLite that transaction starts with a
 plain BEGIN, not the writers' `BEGIN IMMEDIATE`: a long export must not hold the write lock (WAL
 lets the one SELECT read a consistent snapshot while others write). On PostgreSQL it is a READ
 ONLY transaction on the app's pool, and streaming makes asyncpg use a server-side cursor.

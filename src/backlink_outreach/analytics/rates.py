@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Analytics report every lead status and every reply classification, zeros included.
-from ..models import LEAD_STATUSES, REPLY_CLASSIFICATIONS
+from ..models import LEAD_STATUSES, NOT_FROM_A_PERSON, REPLY_CLASSIFICATIONS
 
-# Replies no person wrote: they do not make a lead "replied" for reply_rate.
-AUTOMATIC_CLASSIFICATIONS = ("out_of_office", "auto_reply", "bounce")
 POSITIVE_CLASSIFICATION = "interested"
 HARD_BOUNCE = "hard"
 SENT = "sent"
@@ -20,10 +18,10 @@ FAILED = "failed"
 PLACED = "placed"
 
 __all__ = [
-    "AUTOMATIC_CLASSIFICATIONS",
     "FAILED",
     "HARD_BOUNCE",
     "LEAD_STATUSES",
+    "NOT_FROM_A_PERSON",
     "PLACED",
     "POSITIVE_CLASSIFICATION",
     "REPLY_CLASSIFICATIONS",

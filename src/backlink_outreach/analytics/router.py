@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from ..campaigns.service import get_campaign
-from ..deps import PrincipalDep, SessionDep
+from ..deps import DatabaseDep, PrincipalDep, SessionDep
 from . import exports, service
 from .schemas import CampaignAnalytics, Snapshot
 
@@ -34,14 +34,13 @@ async def reporting_snapshot(session: SessionDep, principal: PrincipalDep) -> Sn
 
 
 async def _export(
-    request: Request, session: SessionDep, principal: PrincipalDep, campaign_id: str, kind: str
+    db: DatabaseDep, session: SessionDep, principal: PrincipalDep, campaign_id: str, kind: str
 ) -> StreamingResponse:
     # The 404 is decided here, on the request's session, before any byte is streamed.
     campaign = await get_campaign(session, principal, campaign_id)
-    opener = request.app.state.read_sessionmaker
     name = exports.filename(campaign.id, kind)
     return StreamingResponse(
-        exports.stream_csv(opener, kind, campaign.id),
+        exports.stream_csv(db.read, kind, campaign.id),
         media_type=CSV_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -53,9 +52,9 @@ async def _export(
     responses=CSV_RESPONSE,
 )
 async def export_leads(
-    campaign_id: str, request: Request, session: SessionDep, principal: PrincipalDep
+    campaign_id: str, db: DatabaseDep, session: SessionDep, principal: PrincipalDep
 ) -> StreamingResponse:
-    return await _export(request, session, principal, campaign_id, "leads")
+    return await _export(db, session, principal, campaign_id, "leads")
 
 
 @router.get(
@@ -64,9 +63,9 @@ async def export_leads(
     responses=CSV_RESPONSE,
 )
 async def export_attempts(
-    campaign_id: str, request: Request, session: SessionDep, principal: PrincipalDep
+    campaign_id: str, db: DatabaseDep, session: SessionDep, principal: PrincipalDep
 ) -> StreamingResponse:
-    return await _export(request, session, principal, campaign_id, "attempts")
+    return await _export(db, session, principal, campaign_id, "attempts")
 
 
 @router.get(
@@ -75,6 +74,6 @@ async def export_attempts(
     responses=CSV_RESPONSE,
 )
 async def export_replies(
-    campaign_id: str, request: Request, session: SessionDep, principal: PrincipalDep
+    campaign_id: str, db: DatabaseDep, session: SessionDep, principal: PrincipalDep
 ) -> StreamingResponse:
-    return await _export(request, session, principal, campaign_id, "replies")
+    return await _export(db, session, principal, campaign_id, "replies")

@@ -21,10 +21,10 @@ from ..campaigns.service import get_campaign
 from ..db import utcnow
 from ..models import Campaign, Lead, OutreachAttempt, Reply
 from .rates import (
-    AUTOMATIC_CLASSIFICATIONS,
     FAILED,
     HARD_BOUNCE,
     LEAD_STATUSES,
+    NOT_FROM_A_PERSON,
     PLACED,
     POSITIVE_CLASSIFICATION,
     REPLY_CLASSIFICATIONS,
@@ -101,7 +101,7 @@ async def leads_by_status(session: AsyncSession, scope: Scope) -> dict[str, int]
     rows = await session.execute(
         select(Lead.status, func.count()).where(scope(Lead.campaign_id)).group_by(Lead.status)
     )
-    counts = dict.fromkeys(LEAD_STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(LEAD_STATUSES, 0)
     for status, count in rows.all():
         # A status outside the six would be a bug elsewhere; report it rather than hide it.
         counts[status] = counts.get(status, 0) + count
@@ -114,7 +114,7 @@ async def replies_by_classification(session: AsyncSession, scope: Scope) -> dict
         .where(scope(Reply.campaign_id))
         .group_by(Reply.classification)
     )
-    counts = dict.fromkeys(REPLY_CLASSIFICATIONS, 0)
+    counts: dict[str, int] = dict.fromkeys(REPLY_CLASSIFICATIONS, 0)
     for classification, count in rows.all():
         counts[classification] = counts.get(classification, 0) + count
     return counts
@@ -151,7 +151,7 @@ async def rate_counts(session: AsyncSession, scope: Scope) -> RateCounts:
         select(
             Reply.campaign_id,
             Reply.lead_id,
-            flag(Reply.classification.not_in(AUTOMATIC_CLASSIFICATIONS)).label("human"),
+            flag(Reply.classification.not_in(NOT_FROM_A_PERSON)).label("human"),
             flag(Reply.classification == POSITIVE_CLASSIFICATION).label("interested"),
         )
         .where(scope(Reply.campaign_id))

@@ -21,7 +21,9 @@ async def create_campaign(
 async def list_campaigns(
     connection: ReadConnectionDep,
     principal: PrincipalDep,
-    workspace_id: str | None = Query(default=None, max_length=255),
+    workspace_id: str | None = Query(
+        default=None, max_length=255, json_schema_extra={"not": {"pattern": "\\x00"}}
+    ),
 ) -> Response:
     return json_response(await service.list_campaigns(connection, principal, workspace_id))
 

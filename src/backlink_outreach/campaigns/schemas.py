@@ -3,14 +3,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from ..leads.schemas import LeadOut
 from ..models.campaigns import DEFAULT_FOLLOW_UP_DAYS
-from ..validation import Description, Name
+from ..validation import (
+    NON_BLANK,
+    Description,
+    JsonPattern,
+    Name,
+    json_integer,
+    raw_max_length,
+)
 
-Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-FollowUpDay = Annotated[int, Field(ge=1, le=90)]
+Keyword = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    raw_max_length(100),
+    JsonPattern(NON_BLANK),
+]
+FollowUpDay = Annotated[int, Field(ge=1, le=90), BeforeValidator(json_integer)]
 
 
 class CampaignCreate(BaseModel):
@@ -21,8 +40,11 @@ class CampaignCreate(BaseModel):
         default=None,
         max_length=5,
         validate_default=True,
-        description="Days after the initial send for each follow-up: strictly increasing, "
-        "1..90, at most 5. Default [4, 9]; [] turns follow-ups off.",
+        # JSON Schema cannot say "increasing"; `uniqueItems` is the part of it that it can.
+        json_schema_extra={"uniqueItems": True},
+        description="Days after the initial send for each follow-up: strictly increasing "
+        "(each greater than the one before it; JSON Schema cannot state this, the server "
+        "answers 422), 1..90, at most 5. Default [4, 9]; [] turns follow-ups off.",
     )
 
     @field_validator("keywords")

@@ -12,9 +12,8 @@ from ..db import utcnow
 from ..errors import NotFound
 from ..ids import new_id
 from ..leads.counts import LEAD_COUNT
-from ..leads.schemas import LeadOut
+from ..leads.schemas import LeadOut, LeadRow
 from ..models import Campaign, Lead
-from ..responses import row_struct
 from ..rows import RowQuery
 from ..tenancy import in_workspaces, lookup_params
 from .schemas import CampaignCreate, CampaignOut
@@ -59,7 +58,6 @@ async def get_campaign(session: AsyncSession, principal: Principal, campaign_id:
 # ORM objects and validating them was most of a large campaign's GET under load.
 _CAMPAIGN_FIELDS = tuple(CampaignOut.model_fields)
 _LEAD_FIELDS = tuple(LeadOut.model_fields)
-_LeadRow = row_struct("LeadRow", LeadOut)
 _CAMPAIGNS_TABLE = cast(Table, Campaign.__table__)
 _LEADS_TABLE = cast(Table, Lead.__table__)
 _CAMPAIGN_ROWS = (
@@ -75,10 +73,11 @@ _CAMPAIGN_ROWS = (
 _CAMPAIGN_ROW = select(
     *(_CAMPAIGNS_TABLE.c[name] for name in _CAMPAIGN_FIELDS if name != "lead_count")
 ).where(_CAMPAIGNS_TABLE.c.id == bindparam("id"), in_workspaces(_CAMPAIGNS_TABLE.c.workspace_id))
-_LEAD_ROWS = RowQuery(
+_LEAD_ROWS: RowQuery[LeadRow] = RowQuery(
     select(*(_LEADS_TABLE.c[name] for name in _LEAD_FIELDS))
     .where(_LEADS_TABLE.c.campaign_id == bindparam("campaign"))
-    .order_by(_LEADS_TABLE.c.created_at, _LEADS_TABLE.c.id)
+    .order_by(_LEADS_TABLE.c.created_at, _LEADS_TABLE.c.id),
+    LeadRow,
 )
 
 
@@ -100,8 +99,7 @@ async def get_campaign_with_leads(
     campaign = (await connection.execute(_CAMPAIGN_ROW, params)).first()
     if campaign is None:
         raise NotFound()
-    rows = await _LEAD_ROWS.rows(connection, {"campaign": campaign_id})
-    leads = [_LeadRow(*row) for row in rows]
+    leads = await _LEAD_ROWS.rows(connection, {"campaign": campaign_id})
     values = {**campaign._mapping, "lead_count": len(leads)}  # the same snapshot as `leads`
     out = {name: values[name] for name in _CAMPAIGN_FIELDS}
     out["leads"] = leads

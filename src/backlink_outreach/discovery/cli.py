@@ -17,18 +17,21 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import Principal
-from ..campaigns.service import get_campaign
 from ..config import Settings, get_settings
+from ..database import Database
 from ..errors import AppError, NotFound, Unprocessable
 from ..models import Campaign
 from .schemas import DeepDiscoveryRequest
 from .search import select_provider
-from .service import Discovery, discover, save_results
+from .service import DeepDiscovery, Discovery, run_deep_discovery
 
 err = Console(stderr=True)
 out = Console()
+# Without a campaign nothing is looked up or saved: nobody in particular is asking.
+CLI_PRINCIPAL = Principal(user_id="cli")
 
 
 def register(app: typer.Typer) -> None:
@@ -74,39 +77,26 @@ def discover_command(
 async def _run(
     settings: Settings, request: DeepDiscoveryRequest, user: str | None, org: str | None
 ) -> None:
-    from ..db import create_engine, make_sessionmaker
-
-    provider = select_provider(settings)
-    engine = create_engine(settings.resolved_database_url)
-    sessions = make_sessionmaker(engine)
+    select_provider(settings)  # "not configured" before anything else, as the API does
+    db = Database.open(settings.resolved_database_url)
     try:
-        principal: Principal | None = None
-        keywords: list[str] = []
-        if request.campaign_id:
-            # A short read transaction, closed before the crawl starts.
-            async with sessions() as session:
-                principal = await _principal(session, request.campaign_id, user, org)
-                found_campaign = await get_campaign(session, principal, request.campaign_id)
-                keywords = list(found_campaign.keywords or [])
-        found = await _discover_with_progress(settings, request, keywords, provider)
-        _print_table(found)
-        if request.campaign_id and principal is not None:
-            async with sessions() as session, session.begin():
-                target = await get_campaign(session, principal, request.campaign_id)
-                saved, skipped, failed = await save_results(session, target, found, request.keyword)
-            err.print(
-                f"saved {saved} lead(s) to {request.campaign_id}; "
-                f"{skipped} already there; {failed} failed"
-            )
+        principal = Principal(user_id=user, org_id=org) if user else None
+        if principal is None and request.campaign_id:
+            # Acting as the campaign's own workspace: a short read before the service runs.
+            async with db.read() as session:
+                principal = await _workspace_principal(session, request.campaign_id)
+        done = await _discover_with_progress(db, principal or CLI_PRINCIPAL, settings, request)
     finally:
-        await engine.dispose()
+        await db.dispose()
+    _print_table(done.found)
+    if request.campaign_id:
+        err.print(
+            f"saved {done.saved} lead(s) to {request.campaign_id}; "
+            f"{done.skipped} already there; {done.failed} failed"
+        )
 
 
-async def _principal(
-    session: Any, campaign_id: str, user: str | None, org: str | None
-) -> Principal:
-    if user:
-        return Principal(user_id=user, org_id=org)
+async def _workspace_principal(session: AsyncSession, campaign_id: str) -> Principal:
     workspace = await session.scalar(
         select(Campaign.workspace_id).where(Campaign.id == campaign_id)
     )
@@ -116,8 +106,8 @@ async def _principal(
 
 
 async def _discover_with_progress(
-    settings: Settings, request: DeepDiscoveryRequest, keywords: list[str], provider: Any
-) -> Discovery:
+    db: Database, principal: Principal, settings: Settings, request: DeepDiscoveryRequest
+) -> DeepDiscovery:
     columns = (
         TextColumn("{task.description:<16}"),
         BarColumn(),
@@ -133,14 +123,7 @@ async def _discover_with_progress(
         def progress(stage: str, done: int, total: int) -> None:
             bars.update(tasks[stage], completed=done, total=total)
 
-        return await discover(
-            settings,
-            request.keyword,
-            max_results=request.max_results,
-            campaign_keywords=keywords,
-            provider=provider,
-            progress=progress,
-        )
+        return await run_deep_discovery(db, principal, settings, request, progress)
 
 
 def _print_table(found: Discovery) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ..deps import PrincipalDep, SessionDep, SettingsDep
+from ..deps import DatabaseDep, PrincipalDep, SettingsDep
 from . import service
 from .schemas import DeepDiscoveryRequest, DeepDiscoveryResponse
 
@@ -15,8 +15,9 @@ router = APIRouter(tags=["discovery"])
     responses={503: {"description": "Search provider unavailable"}},
 )
 async def deep_discovery(
-    data: DeepDiscoveryRequest, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
+    data: DeepDiscoveryRequest, db: DatabaseDep, principal: PrincipalDep, settings: SettingsDep
 ) -> DeepDiscoveryResponse:
     """Search footprint queries for the keyword, crawl the sites politely, score and rank them;
     optionally save them as leads of the campaign (domains already there are skipped)."""
-    return await service.deep_discovery(session, principal, settings, data)
+    # No SessionDep: the service opens short units of work around the crawl.
+    return await service.deep_discovery(db, principal, settings, data)

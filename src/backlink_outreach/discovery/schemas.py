@@ -2,9 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    model_validator,
+)
 
-from ..validation import Score
+from ..validation import WORDY, Flag, Integer, JsonPattern, Score, raw_max_length
 
 
 def _has_word(value: str) -> str:
@@ -18,15 +26,29 @@ def _has_word(value: str) -> str:
 Keyword = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    raw_max_length(200),
     AfterValidator(_has_word),
+    JsonPattern(WORDY),
 ]
+NON_EMPTY: dict[str, JsonValue] = {"type": "string", "minLength": 1}
 
 
 class DeepDiscoveryRequest(BaseModel):
+    # `save_to_campaign: true` needs a `campaign_id`, in the schema's words.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {
+                "properties": {"save_to_campaign": {"const": True}},
+                "required": ["save_to_campaign"],
+            },
+            "then": {"properties": {"campaign_id": NON_EMPTY}, "required": ["campaign_id"]},
+        }
+    )
+
     keyword: Keyword
     campaign_id: str | None = Field(default=None, max_length=64)
-    max_results: int = Field(default=20, ge=1, le=100)
-    save_to_campaign: bool = False
+    max_results: Integer = Field(default=20, ge=1, le=100)
+    save_to_campaign: Flag = False
 
     @model_validator(mode="after")
     def _save_needs_campaign(self) -> DeepDiscoveryRequest:

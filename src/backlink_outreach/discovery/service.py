@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth import Principal
 from ..campaigns.service import get_campaign
 from ..config import Settings
+from ..database import Database
 from ..errors import ServiceUnavailable
 from ..leads import service as leads
 from ..models import Campaign
@@ -176,21 +177,31 @@ async def save_results(
     return outcome.added, outcome.skipped, len(outcome.failed)
 
 
-async def deep_discovery(
-    session: AsyncSession,
+@dataclass
+class DeepDiscovery:
+    """What one deep discovery found, and what saving it to the campaign did."""
+
+    found: Discovery
+    saved: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+async def run_deep_discovery(
+    db: Database,
     principal: Principal,
     settings: Settings,
     data: DeepDiscoveryRequest,
     progress: Progress | None = None,
-) -> DeepDiscoveryResponse:
+) -> DeepDiscovery:
+    """Look the campaign up, search and crawl, then save: each database step is its own short
+    unit of work, so no transaction (nor, on SQLite, the write lock) is held for the crawl."""
     provider = select_provider(settings)  # 422 before any work when nothing is configured
     campaign_keywords: list[str] = []
     if data.campaign_id:
-        campaign = await get_campaign(session, principal, data.campaign_id)
-        campaign_keywords = list(campaign.keywords or [])
-        # End the read-only transaction before crawling: it would hold a pooled connection
-        # (and on SQLite the BEGIN IMMEDIATE write lock) for the whole crawl.
-        await session.rollback()
+        async with db.read() as session:
+            campaign = await get_campaign(session, principal, data.campaign_id)
+            campaign_keywords = list(campaign.keywords or [])
     found = await discover(
         settings,
         data.keyword,
@@ -199,11 +210,27 @@ async def deep_discovery(
         provider=provider,
         progress=progress,
     )
-    saved = failed = 0
+    done = DeepDiscovery(found)
     if data.save_to_campaign and data.campaign_id:
-        # Looked up again: it may have been deleted while we crawled (then 404).
-        campaign = await get_campaign(session, principal, data.campaign_id)
-        saved, _skipped, failed = await save_results(session, campaign, found, data.keyword)
+        async with db.write() as session:
+            # Looked up again: it may have been deleted while we crawled (then 404).
+            campaign = await get_campaign(session, principal, data.campaign_id)
+            done.saved, done.skipped, done.failed = await save_results(
+                session, campaign, found, data.keyword
+            )
+    return done
+
+
+async def deep_discovery(
+    db: Database,
+    principal: Principal,
+    settings: Settings,
+    data: DeepDiscoveryRequest,
+    progress: Progress | None = None,
+) -> DeepDiscoveryResponse:
+    done = await run_deep_discovery(db, principal, settings, data, progress)
     return DeepDiscoveryResponse(
-        results=[to_result(r) for r in found.results], saved_to_campaign=saved, save_failed=failed
+        results=[to_result(r) for r in done.found.results],
+        saved_to_campaign=done.saved,
+        save_failed=done.failed,
     )

@@ -159,15 +159,31 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 def guarded_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
     """httpx's transport with its connection pool swapped for one on `GuardedBackend`.
 
-    httpx exposes no network-backend option, so we replace its pool (`_pool`, stable across
-    httpx 0.2x); everything else (TLS, exceptions mapping, streaming) stays httpx's own.
+    httpx exposes no network-backend option, so we replace its pool (`replace_pool`);
+    everything else (TLS, exceptions mapping, streaming) stays httpx's own.
     """
     transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=GuardedBackend(),
+    replace_pool(
+        transport,
+        httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(),
+        ),
     )
     return transport
+
+
+def replace_pool(transport: httpx.AsyncHTTPTransport, pool: httpcore.AsyncConnectionPool) -> None:
+    """The one use of httpx internals: `AsyncHTTPTransport` sends every request through the
+    httpcore pool in its private `_pool` attribute (stable across httpx 0.2x). Should an upgrade
+    rename or drop it, this raises when a crawler is built instead of crawling unguarded, and
+    `tests/discovery/test_ssrf_transport.py` fails."""
+    if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
+        raise RuntimeError(
+            "httpx.AsyncHTTPTransport keeps no httpcore pool in `_pool`: the SSRF guard "
+            "cannot be installed (see discovery/ssrf.py)"
+        )
+    transport._pool = pool

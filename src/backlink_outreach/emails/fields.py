@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
-from ..config import Settings
 from ..models import Lead
+from ..sender import Sender
 
 FALLBACK_NAME = "there"
 
 
 def template_values(
-    lead: Lead | None, settings: Settings, extra: Mapping[str, str] | None = None
+    lead: Lead | None, sender: Sender, extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """Values for every built-in placeholder, plus caller-supplied ones (which win)."""
     name = (lead.contact_name or "").strip() if lead else ""
-    sender_domain = settings.smtp_from_email.rsplit("@", 1)[-1]
     website = lead.website_url if lead else ""
     values = {
         "name": name or FALLBACK_NAME,
@@ -25,18 +23,10 @@ def template_values(
         "website_title": (lead.website_title or lead.domain) if lead else "",
         "domain": lead.domain if lead else "",
         "topic": "",
-        "sender_name": settings.smtp_from_name,
-        "sender_email": settings.smtp_from_email,
-        "sender_site": _site_of(settings.public_base_url) or sender_domain,
+        "sender_name": sender.name,
+        "sender_email": sender.email,
+        "sender_site": sender.website,
     }
     if extra:
         values.update(extra)
     return values
-
-
-def _site_of(url: str) -> str:
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:  # a malformed PUBLIC_BASE_URL must not break every send
-        return ""
-    return "" if host in ("127.0.0.1", "localhost", "testserver") else host

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from ..deps import PrincipalDep, SettingsDep
+from ..deps import DatabaseDep, PrincipalDep, SettingsDep
 from . import service
 from .schemas import (
     EmailOut,
@@ -19,15 +16,6 @@ from .schemas import (
 router = APIRouter(tags=["emails"])
 
 
-def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
-    # Not SessionDep: that transaction would stay open while a writer (maybe an LLM) runs.
-    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    return maker
-
-
-SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(_sessionmaker)]
-
-
 def _out(draft: service.Draft) -> EmailOut:
     return EmailOut(subject=draft.subject, body=draft.body, warnings=draft.warnings)
 
@@ -37,10 +25,11 @@ async def generate(
     data: GenerateRequest,
     principal: PrincipalDep,
     settings: SettingsDep,
-    sessionmaker: SessionmakerDep,
+    db: DatabaseDep,
 ) -> EmailOut:
+    # Not SessionDep: that transaction would stay open while a writer (maybe an LLM) runs.
     template, lead = await service.load_sources(
-        sessionmaker,
+        db,
         principal,
         template_id=data.template_id,
         campaign_id=data.campaign_id,

@@ -13,11 +13,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from .. import sender as senders
 from ..auth import Principal
 from ..campaigns import service as campaigns
 from ..config import Settings
+from ..database import Database
 from ..errors import Unprocessable
 from ..leads import service as leads
 from ..models import EmailTemplate, Lead
@@ -69,7 +70,7 @@ def _tone(tone: str | None) -> str:
 
 
 async def load_sources(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    db: Database,
     principal: Principal,
     *,
     template_id: str | None,
@@ -79,7 +80,7 @@ async def load_sources(
     """The template and lead a generate request names (404 outside the caller's workspaces)."""
     if not (template_id or campaign_id):
         return None, None
-    async with sessionmaker() as session:
+    async with db.read() as session:
         template = (
             await template_service.get_template(session, principal, template_id)
             if template_id
@@ -120,7 +121,7 @@ async def generate(
     tone = _tone(tone)
     base = None
     if template is not None:
-        values = template_values(lead, settings, {"topic": topic})
+        values = template_values(lead, senders.from_settings(settings), {"topic": topic})
         if lead is None:
             values.update(website=_NO_LEAD_SITE, website_title=_NO_LEAD_SITE, domain=_NO_LEAD_SITE)
         values = _safe({**values, **(variables or {})})
@@ -165,7 +166,7 @@ async def personalize(
     site = site_label(website)
     # Placeholders in the pasted email are filled from what we know about the lead, so that
     # `{name}` and friends work here as they do in templates.
-    values = template_values(None, settings, {"topic": content_topic or ""})
+    values = template_values(None, senders.from_settings(settings), {"topic": content_topic or ""})
     values.update(
         name=name or values["name"],
         first_name=first_name(name) or values["first_name"],

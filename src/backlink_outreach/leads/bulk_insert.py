@@ -60,6 +60,10 @@ async def _insert_sqlite(connection: AsyncConnection, rows: list[dict[str, Any]]
 
 
 def _bind_processor(connection: AsyncConnection, name: str) -> Callable[[Any], Any] | None:
-    column_type: Any = _TABLE.c[name].type
-    processor: Callable[[Any], Any] | None = column_type._cached_bind_processor(connection.dialect)
+    """What SQLAlchemy runs on the column's values for this dialect (the public spelling of
+    its own cached lookup: the dialect's implementation of the type, then its processor)."""
+    dialect = connection.dialect
+    processor: Callable[[Any], Any] | None = (
+        _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    )
     return processor

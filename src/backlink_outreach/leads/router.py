@@ -25,7 +25,16 @@ BulkBody = Annotated[
         max_length=MAX_BULK,
         description=f"Lead objects (at most {MAX_BULK}); each is "
         "validated on its own, so one bad entry does not fail the others.",
-        json_schema_extra={"items": {"$ref": "#/components/schemas/LeadCreate"}},
+        # Any item is accepted (200): one that is not a LeadCreate is reported in `failed`,
+        # so the schema must not promise a 422 for it.
+        json_schema_extra={
+            "items": {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/LeadCreate"},
+                    {"description": "Anything else: reported in `failed`, not a 422."},
+                ]
+            }
+        },
     ),
 ]
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import Principal
 from ..db import in_batches, insert_for, utcnow
 from ..errors import Conflict, NotFound
 from ..ids import new_id
-from ..models import Campaign, Lead
+from ..models import Campaign, Lead, LeadStatus
 from ..tenancy import in_workspaces, lookup_params
-from . import bulk_insert, counts
+from . import bulk_insert, counts, lifecycle
 from .schemas import BulkAddResult, BulkStatusResult, LeadCreate, LeadOut
 
 
@@ -113,13 +113,12 @@ _LEAD = select(Lead).where(Lead.id == bindparam("id"), Lead.campaign_id == bindp
 # One statement, so that it can run in autocommit: the lead's own copy of its campaign's
 # workspace stands in for looking the campaign up first.
 _SET_STATUS = (
-    update(_LEADS_TABLE)
+    lifecycle.explicit_status_update()
     .where(
         Lead.id == bindparam("lead"),
         Lead.campaign_id == bindparam("campaign"),
         in_workspaces(Lead.workspace_id),
     )
-    .values(status=bindparam("new_status"), updated_at=bindparam("now"))
     .returning(*_OUT_COLUMNS)
 )
 
@@ -135,7 +134,11 @@ async def get_lead(session: AsyncSession, campaign: Campaign, lead_id: str) -> L
 
 
 async def set_status(
-    session: AsyncSession, principal: Principal, campaign_id: str, lead_id: str, status: str
+    session: AsyncSession,
+    principal: Principal,
+    campaign_id: str,
+    lead_id: str,
+    status: LeadStatus,
 ) -> LeadOut:
     """One UPDATE: 404 when the campaign, or the lead in it, is not the caller's."""
     params = {
@@ -150,17 +153,17 @@ async def set_status(
 
 
 async def bulk_set_status(
-    session: AsyncSession, campaign: Campaign, lead_ids: list[str], status: str
+    session: AsyncSession, campaign: Campaign, lead_ids: list[str], status: LeadStatus
 ) -> BulkStatusResult:
     """`updated` counts this campaign's leads named (also those already in that status)."""
     wanted = list(dict.fromkeys(lead_ids))
     found: set[str] = set()
+    explicit = lifecycle.explicit_status_update()
+    params = {"new_status": status, "now": utcnow()}
     for chunk in in_batches(wanted):
         result = await session.execute(
-            update(Lead)
-            .where(Lead.campaign_id == campaign.id, Lead.id.in_(chunk))
-            .values(status=status, updated_at=utcnow())
-            .returning(Lead.id)
+            explicit.where(Lead.campaign_id == campaign.id, Lead.id.in_(chunk)).returning(Lead.id),
+            params,
         )
         found.update(result.scalars().all())
     failed = [lead_id for lead_id in wanted if lead_id not in found]

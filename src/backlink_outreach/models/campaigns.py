@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..db import Base, UTCDateTime, utcnow
 
 LeadStatus = Literal["discovered", "contacted", "replied", "placed", "bounced", "lost"]
-LEAD_STATUSES: tuple[str, ...] = get_args(LeadStatus)
+LEAD_STATUSES: tuple[LeadStatus, ...] = get_args(LeadStatus)
 DEFAULT_FOLLOW_UP_DAYS = [4, 9]
 
 
@@ -65,7 +65,7 @@ class Lead(Base):
     relevance_score: Mapped[float | None] = mapped_column(Float)
     guest_post_likelihood: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="discovered")
+    status: Mapped[LeadStatus] = mapped_column(String(20), default="discovered")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime, utcnow
+
+AttemptKind = Literal["initial", "follow_up"]
+AttemptStatus = Literal["sending", "sent", "failed"]
+FollowUpStatus = Literal["scheduled", "sent", "cancelled", "failed"]
 
 
 class OutreachAttempt(Base):
@@ -33,7 +38,7 @@ class OutreachAttempt(Base):
     workspace_id: Mapped[str] = mapped_column(String(255))
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20), default="initial")  # initial | follow_up
+    kind: Mapped[AttemptKind] = mapped_column(String(20), default="initial")
     step: Mapped[int] = mapped_column(Integer, default=0)
     sender_email: Mapped[str] = mapped_column(String(320))
     recipient_email: Mapped[str] = mapped_column(String(320))
@@ -44,7 +49,7 @@ class OutreachAttempt(Base):
     body: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     in_reply_to: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(20), default="sending")  # sending | sent | failed
+    status: Mapped[AttemptStatus] = mapped_column(String(20), default="sending")
     legal_basis: Mapped[str | None] = mapped_column(String(40))
     error: Mapped[str | None] = mapped_column(String(300))
     smtp_code: Mapped[int | None] = mapped_column(Integer)
@@ -83,7 +88,7 @@ class FollowUp(Base):
     scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime)
     subject: Mapped[str] = mapped_column(String(1000))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    status: Mapped[FollowUpStatus] = mapped_column(String(20), default="scheduled")
     reason: Mapped[str | None] = mapped_column(String(300))
     sent_attempt_id: Mapped[str | None] = mapped_column(
         ForeignKey("outreach_attempts.id", ondelete="SET NULL")

@@ -21,7 +21,23 @@ ReplyClassification = Literal[
     "payment_request",
     "other",
 ]
-REPLY_CLASSIFICATIONS: tuple[str, ...] = get_args(ReplyClassification)
+REPLY_CLASSIFICATIONS: tuple[ReplyClassification, ...] = get_args(ReplyClassification)
+
+# The groupings of classes, defined once.
+# Written by a machine on the recipient's side: they say nothing about the lead's interest.
+AUTOMATIC_REPLIES: tuple[ReplyClassification, ...] = ("out_of_office", "auto_reply")
+# Not from a person at all (the automatic ones and bounces): they do not make a lead "replied"
+# for the reply rate.
+NOT_FROM_A_PERSON: tuple[ReplyClassification, ...] = (*AUTOMATIC_REPLIES, "bounce")
+# A person answered and the conversation goes on by hand: the lead is `replied`, the
+# sequence stops. (not_interested and unsubscribe stop it too, with their own outcome.)
+HUMAN_CONVERSATION: tuple[ReplyClassification, ...] = (
+    "interested",
+    "question",
+    "wrong_person",
+    "payment_request",
+    "other",
+)
 
 
 class Reply(Base):

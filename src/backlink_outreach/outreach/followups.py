@@ -1,12 +1,11 @@
-"""Follow-ups: writing their texts after an initial send, scheduling them, and cancelling a
-lead's pending ones. The worker duty that sends due ones is `followup_sender.py`; reply effects
-(cancel, postpone on out-of-office) are in `replies/effects.py`."""
+"""Follow-ups: writing their texts after an initial send, and scheduling them. The worker duty
+that sends due ones is `followup_sender.py`; stopping and postponing a lead's pending ones is
+the lead lifecycle's (`leads/lifecycle.py`)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..config import Settings
@@ -15,16 +14,6 @@ from ..emails import service as emails
 from ..emails.service import Draft
 from ..ids import new_id
 from ..models import FollowUp, Lead, OutreachAttempt
-
-
-async def cancel_pending(session: AsyncSession, lead_id: str, reason: str) -> int:
-    """Cancel every scheduled follow-up of a lead; returns how many."""
-    result = await session.execute(
-        update(FollowUp)
-        .where(FollowUp.lead_id == lead_id, FollowUp.status == "scheduled")
-        .values(status="cancelled", reason=reason, updated_at=utcnow())
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def drafts_for(

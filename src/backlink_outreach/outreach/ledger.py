@@ -1,6 +1,7 @@
-"""The send ledger: what policy needs to know (counts, duplicates, suppression), the lock that
-makes reserving a cap slot atomic, and recording how a delivery ended.
+"""The send ledger: what policy needs to know (counts, duplicates, suppression), and the lock
+that makes reserving a cap slot atomic.
 
+`reserve` is step 1 of every send; how a delivery ended is recorded by `delivery.py`.
 A cap slot is an `outreach_attempts` row in status `sending` or `sent` on that UTC day; a
 `failed` row frees it. Counting and inserting happen in one transaction that first takes the
 sender's day lock, so concurrent requests, in any number of processes, queue on it.
@@ -21,17 +22,16 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..config import Settings
-from ..db import insert_for, utcnow
-from ..models import Lead, OutreachAttempt, SendCounter
+from ..db import insert_for
+from ..ids import new_id
+from ..models import AttemptKind, Lead, OutreachAttempt, SendCounter
 from ..subjects import subject_key
 from ..suppression import service as suppression
-from . import policy
-from .smtp import DeliveryError
+from . import message, policy
 
 HOLDING = ("sending", "sent")
 
@@ -191,45 +191,56 @@ async def decide(
     return policy.evaluate(found)
 
 
-async def record_sent(session: AsyncSession, attempt_id: str, sent_at: datetime) -> None:
-    await session.execute(
-        update(OutreachAttempt)
-        .where(OutreachAttempt.id == attempt_id)
-        .values(status="sent", sent_at=sent_at, error=None)
-    )
-
-
-async def record_failed(
-    session: AsyncSession, attempt: OutreachAttempt, failure: DeliveryError
-) -> None:
-    """Mark the attempt failed (freeing its cap slot). A permanent refusal of the recipient also
-    suppresses the address (source `bounce`), marks the lead bounced (a placed lead stays
-    placed) and cancels its follow-ups."""
-    from . import followups  # followups imports this module
-
-    await session.execute(
-        update(OutreachAttempt)
-        .where(OutreachAttempt.id == attempt.id)
-        .values(
-            status="failed",
-            error=failure.error,
-            smtp_code=failure.smtp_code,
-            permanent_failure=failure.permanent_recipient,
-        )
-    )
-    if not failure.permanent_recipient:
-        return
-    await suppression.suppress(
+async def reserve(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    sender: str,
+    lead: Lead,
+    recipient: policy.Recipient,
+    kind: AttemptKind,
+    step: int,
+    subject: str,
+    body: str,
+    now: datetime,
+    in_reply_to: str | None = None,
+) -> tuple[policy.Decision, OutreachAttempt | None]:
+    """Step 1 of every send: decide under the sender's day lock and, when allowed, add the
+    attempt as `sending` (holding its cap slot) with its Message-ID. A follow-up is never a
+    duplicate of its own thread, so only an initial message gets the duplicate check."""
+    decision = await decide(
         session,
-        attempt.workspace_id,
-        attempt.recipient_email,
-        source="bounce",
-        reason=failure.error[:500],
+        settings,
+        workspace_id=lead.workspace_id,
+        sender=sender,
+        recipient=recipient,
+        lead=lead,
+        subject=subject if kind == "initial" else None,
+        now=now,
     )
-    # A placed lead is a won deal: a later refusal stops the mail, not the placement.
-    await session.execute(
-        update(Lead)
-        .where(Lead.id == attempt.lead_id, Lead.status != "placed")
-        .values(status="bounced", updated_at=utcnow())
+    if not decision.allowed:
+        return decision, None
+    assert recipient.address is not None and recipient.domain is not None
+    attempt = OutreachAttempt(
+        id=new_id("att"),
+        workspace_id=lead.workspace_id,
+        campaign_id=lead.campaign_id,
+        lead_id=lead.id,
+        kind=kind,
+        step=step,
+        sender_email=sender,
+        recipient_email=recipient.address,
+        recipient_domain=recipient.domain,
+        subject=subject,
+        subject_key=subject_key(subject),
+        body=body,
+        message_id=message.new_message_id(sender),
+        in_reply_to=in_reply_to,
+        status="sending",
+        legal_basis=decision.legal_basis,
+        send_day=utc_day(now),
+        created_at=now,
+        permanent_failure=False,
     )
-    await followups.cancel_pending(session, attempt.lead_id, "bounced")
+    session.add(attempt)
+    return decision, attempt

@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Literal
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..config import Settings
+from ..database import Database
 from ..db import utcnow
 from ..emails.service import Draft
 from ..models import Campaign, FollowUp, Lead, OutreachAttempt
-from . import followups, ledger, service, txn
+from . import delivery, followups
 from .smtp import DeliveryError
 
 Outcome = Literal["sent", "failed"]
@@ -36,13 +37,13 @@ async def _stuck(session: AsyncSession, attempt_id: str) -> OutreachAttempt:
 
 
 async def resolve(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    db: Database,
     settings: Settings,
     attempt_id: str,
     outcome: Outcome,
 ) -> OutreachAttempt:
     drafts: list[tuple[int, Draft]] = []
-    async with txn.write(sessionmaker) as session:
+    async with db.write() as session:
         attempt = await _stuck(session, attempt_id)
         lead = await session.get_one(Lead, attempt.lead_id)
         campaign = await session.get_one(Campaign, attempt.campaign_id)
@@ -50,23 +51,19 @@ async def resolve(
         # Written outside any transaction: the writer may call an LLM.
         drafts = await followups.drafts_for(settings, attempt, lead, campaign.follow_up_days)
     now = utcnow()
-    async with txn.write(sessionmaker) as session:
+    async with db.write() as session:
         attempt = await _stuck(session, attempt_id)  # nobody settled it meanwhile
-        follow_up = (
+        follow_up_id = (
             await session.scalars(
-                select(FollowUp).where(FollowUp.sent_attempt_id == attempt.id).with_for_update()
+                select(FollowUp.id).where(FollowUp.sent_attempt_id == attempt.id).with_for_update()
             )
         ).first()
         if outcome == "sent":
-            if attempt.kind == "initial":
-                await service.record_initial_sent(session, attempt, now, drafts)
-            else:
-                await ledger.record_sent(session, attempt.id, now)
+            await delivery.record_sent(
+                session, attempt, now, drafts=drafts, follow_up_id=follow_up_id
+            )
         else:
-            await ledger.record_failed(session, attempt, DeliveryError(NOT_DELIVERED))
-        if follow_up is not None:
-            follow_up.status = outcome
-            follow_up.reason = None if outcome == "sent" else NOT_DELIVERED
-            follow_up.updated_at = now
+            failure = DeliveryError(NOT_DELIVERED)
+            await delivery.record_failed(session, attempt, failure, follow_up_id=follow_up_id)
     attempt.status = outcome
     return attempt

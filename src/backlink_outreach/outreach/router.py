@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import html
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from ..config import Settings
 from ..db import utcnow
-from ..deps import PrincipalDep, ReadSessionDep, SessionDep, SettingsDep
+from ..deps import DatabaseDep, PrincipalDep, ReadSessionDep, SessionDep, SettingsDep
 from ..errors import NotFound
 from . import service, unsubscribe
 from .ledger import utc_day
@@ -22,10 +22,10 @@ router = APIRouter(tags=["outreach"])
     responses={403: {"description": "Policy validation failed (body has `reason`)"}},
 )
 async def send_outreach(
-    data: SendRequest, request: Request, settings: SettingsDep, principal: PrincipalDep
+    data: SendRequest, db: DatabaseDep, settings: SettingsDep, principal: PrincipalDep
 ) -> AttemptOut:
     # No SessionDep: the service runs its own short transactions around SMTP.
-    return await service.send(request.app.state.sessionmaker, settings, principal, data)
+    return await service.send(db, settings, principal, data)
 
 
 @router.post("/policy/validate", response_model=PolicyResult)

@@ -5,7 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from ..validation import LongText
+from ..validation import NO_NUL, JsonPattern, LongText
+
+NoNul = JsonPattern(NO_NUL)
 
 
 def _no_nul(value: str) -> str:
@@ -15,11 +17,11 @@ def _no_nul(value: str) -> str:
     return value
 
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_no_nul)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_no_nul), NoNul]
 SubjectText = Annotated[
-    str, StringConstraints(min_length=1, max_length=998), AfterValidator(_no_nul)
+    str, StringConstraints(min_length=1, max_length=998), AfterValidator(_no_nul), NoNul
 ]
-Text320 = Annotated[str, StringConstraints(max_length=320), AfterValidator(_no_nul)]
+Text320 = Annotated[str, StringConstraints(max_length=320), AfterValidator(_no_nul), NoNul]
 
 
 class SendRequest(BaseModel):
@@ -27,7 +29,7 @@ class SendRequest(BaseModel):
     lead_id: Id
     subject: SubjectText = Field(description="Subject line; `{placeholders}` are rendered.")
     body: LongText = Field(min_length=1, description="Plain-text body; `{placeholders}` too.")
-    workspace_id: Annotated[str, AfterValidator(_no_nul)] | None = Field(
+    workspace_id: Annotated[str, AfterValidator(_no_nul), NoNul] | None = Field(
         default=None,
         max_length=255,
         description='Accepted when absent, "default", or the campaign\'s own workspace.',
@@ -76,10 +78,11 @@ class FollowUpOut(BaseModel):
 
 class PolicyRequest(BaseModel):
     recipient_email: Text320
-    sender_email: Text320
-    subject: Annotated[str, StringConstraints(max_length=998), AfterValidator(_no_nul)] | None = (
-        None
-    )
+    # Syntax only (self-hosters use `.local` or internal names); an invalid one is a 422.
+    sender_email: Text320 = Field(json_schema_extra={"format": "email"})
+    subject: (
+        Annotated[str, StringConstraints(max_length=998), AfterValidator(_no_nul), NoNul] | None
+    ) = None
 
 
 class PolicyCounts(BaseModel):

@@ -24,14 +24,14 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..config import API_PREFIX, Settings
 from ..db import utcnow
+from ..leads import lifecycle
 from ..models import Lead
-from ..suppression import service as suppression
-from . import followups
+from ..sender import Sender
 
 TOKEN_MAX_AGE_DAYS = 400
 _VERSION = b"\x01"
@@ -111,23 +111,13 @@ def unsubscribe_url(settings: Settings, token: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}{API_PREFIX}/unsubscribe/{token}"
 
 
-def mailto_url(settings: Settings) -> str:
-    address = settings.unsubscribe_mailto or settings.smtp_reply_to or settings.smtp_from_email
-    return f"mailto:{address}?subject=unsubscribe"
+def mailto_url(sender: Sender) -> str:
+    return f"mailto:{sender.unsubscribe_mailto}?subject=unsubscribe"
 
 
 async def apply(session: AsyncSession, subject: Subject) -> None:
-    """Suppress the recipient, mark their leads lost, cancel their follow-ups. Idempotent.
-
-    A lead already `placed` keeps that status: the placement happened, only the mail stops.
-    """
-    await suppression.suppress(
-        session,
-        subject.workspace_id,
-        subject.recipient,
-        source="unsubscribe",
-        reason="unsubscribed by the recipient (one-click link)",
-    )
+    """Suppress the recipient, and end the sequences of their leads in the workspace (lost,
+    unless placed: the placement happened, only the mail stops). Idempotent."""
     lead_ids = (
         await session.scalars(
             select(Lead.id).where(
@@ -135,12 +125,13 @@ async def apply(session: AsyncSession, subject: Subject) -> None:
             )
         )
     ).all()
-    if not lead_ids:
-        return
-    await session.execute(
-        update(Lead)
-        .where(Lead.id.in_(lead_ids), Lead.status.not_in(("lost", "placed")))
-        .values(status="lost", updated_at=utcnow())
+    entry = lifecycle.Suppress(
+        subject.workspace_id,
+        subject.recipient,
+        "unsubscribe",
+        "unsubscribed by the recipient (one-click link)",
     )
-    for lead_id in lead_ids:
-        await followups.cancel_pending(session, lead_id, "unsubscribed")
+    # The address is suppressed even when no lead of the workspace has it any more.
+    events = [lifecycle.Event("unsubscribed", None, suppress=entry)]
+    events += [lifecycle.Event("unsubscribed", i, suppress=entry) for i in lead_ids]
+    await lifecycle.apply(session, events, utcnow())

@@ -10,11 +10,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..models import AUTOMATIC_REPLIES
 from . import autoreply, dsn, intents, quoting
 from .dates import return_date
 from .parsing import Parsed
 
-AUTOMATIC = ("out_of_office", "auto_reply")
 ENGLISH_HINT_RE = re.compile(r"\b(the|and|until|back|office|will|am|i'm)\b", re.I)
 
 
@@ -34,7 +34,7 @@ class Result:
 
     @property
     def automatic(self) -> bool:
-        return self.classification in AUTOMATIC
+        return self.classification in AUTOMATIC_REPLIES
 
 
 def classify(parsed: Parsed, *, recipient: str | None = None, today: date | None = None) -> Result:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 import structlog
 from sqlalchemy import Table, select
@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import in_batches
 from ..ids import new_id
-from ..models import InboundMessage, Lead
-from . import effects, threading
+from ..leads import lifecycle
+from ..models import InboundMessage, Lead, Reply
+from . import effects, soft_bounces, threading
 from .classify import Result, classify
+from .effects import Filed, ReplyRow
 from .imap import Fetched
 from .parsing import Parsed, parse
 
@@ -29,6 +31,7 @@ FATAL_DEFECTS = {
     "broken_multipart": "broken_mime",
 }
 SNIPPET_CHARS = 300
+_REPLIES = cast(Table, Reply.__table__)
 
 
 @dataclass
@@ -124,7 +127,7 @@ async def file_batch(
     for chunk in in_batches(sorted(lead_ids)):
         leads.update(await session.scalars(select(Lead.id).where(Lead.id.in_(chunk))))
     outcomes: list[Outcome] = []
-    filed: list[effects.Filed] = []
+    filed: list[Filed] = []
     for item in fresh:
         outcome, reply = _decide(item, index, leads, own_addresses, now)
         outcomes.append(outcome)
@@ -135,12 +138,12 @@ async def file_batch(
             continue
         try:
             async with session.begin_nested():
-                await effects.apply_all(session, [reply], now)
+                await _file(session, [reply], now)
         except Exception as exc:  # one bad message must not lose the batch
             log.error("reply_filing_failed", error_type=type(exc).__name__, exc_info=exc)
             item.error = "filing_error"
             outcome.status = "failed"
-    await effects.apply_all(session, filed, now)
+    await _file(session, filed, now)
     rows = [
         {
             "message_key": item.key,
@@ -166,7 +169,7 @@ def _decide(
     leads: set[str],
     own_addresses: set[str],
     now: datetime,
-) -> tuple[Outcome, effects.Filed | None]:
+) -> tuple[Outcome, Filed | None]:
     parsed = item.parsed
     if parsed is None:
         return Outcome("failed"), None
@@ -181,10 +184,10 @@ def _decide(
         outcome.status = "failed"
         return outcome, None
     row = _reply(item.result, parsed, found, now)
-    return outcome, effects.Filed(row, attempt.recipient_email, item.result.complaint)
+    return outcome, Filed(row, attempt.recipient_email, item.result.complaint)
 
 
-def _reply(result: Result, parsed: Parsed, found: threading.Match, now: datetime) -> dict[str, Any]:
+def _reply(result: Result, parsed: Parsed, found: threading.Match, now: datetime) -> ReplyRow:
     attempt = found.attempt
     reasons = [*result.reasons, f"matched by {found.method.replace('_', ' ')}"]
     confidence = result.confidence
@@ -192,31 +195,41 @@ def _reply(result: Result, parsed: Parsed, found: threading.Match, now: datetime
         confidence = min(confidence, 0.45)
         reasons.append("sender is another address on the lead's domain (a colleague)")
     received = parsed.date if parsed.date and parsed.date <= now + timedelta(days=1) else now
-    row: dict[str, Any] = {
-        "id": new_id("rpl"),
-        "workspace_id": attempt.workspace_id,
-        "campaign_id": attempt.campaign_id,
-        "lead_id": attempt.lead_id,
-        "attempt_id": attempt.id,
-        "message_id": parsed.message_id,
-        "from_email": (parsed.from_email or parsed.header("From"))[:320],
-        "subject": parsed.subject[:1000],
-        "snippet": " ".join(result.new_text.split())[:SNIPPET_CHARS],
-        "received_at": received,
-        "classification": result.classification,
-        "confidence": round(confidence, 3),
-        "reasons": reasons,
-        "bounce_type": None,
-        "bounce_status": None,
-        "bounce_recipient": None,
-        "return_date": result.return_date,
-        "created_at": now,
-    }
+    row = ReplyRow(
+        id=new_id("rpl"),
+        workspace_id=attempt.workspace_id,
+        campaign_id=attempt.campaign_id,
+        lead_id=attempt.lead_id,
+        attempt_id=attempt.id,
+        message_id=parsed.message_id,
+        from_email=(parsed.from_email or parsed.header("From"))[:320],
+        subject=parsed.subject[:1000],
+        snippet=" ".join(result.new_text.split())[:SNIPPET_CHARS],
+        received_at=received,
+        classification=result.classification,
+        confidence=round(confidence, 3),
+        reasons=reasons,
+        bounce_type=None,
+        bounce_status=None,
+        bounce_recipient=None,
+        return_date=result.return_date,
+        created_at=now,
+    )
     if result.bounce is not None and result.classification == "bounce":
         line = result.bounce.for_address(attempt.recipient_email)
-        row["bounce_type"] = "hard" if line and line.hard else "soft"
-        row["bounce_status"] = (line.status if line else None) or None
-        row["bounce_recipient"] = attempt.recipient_email
+        row.bounce_type = "hard" if line and line.hard else "soft"
+        row.bounce_status = (line.status if line else None) or None
+        row.bounce_recipient = attempt.recipient_email
         detail = " ".join((line.diagnostic if line else "").split())
-        row["snippet"] = detail[:SNIPPET_CHARS]
+        row.snippet = detail[:SNIPPET_CHARS]
     return row
+
+
+async def _file(session: AsyncSession, filed: list[Filed], now: datetime) -> None:
+    """Insert the replies and apply their effects, as if filed one by one in list order."""
+    if not filed:
+        return
+    rows = [item.row for item in filed]
+    await soft_bounces.upgrade_repeated(session, rows)
+    await session.execute(_REPLIES.insert(), [row.values() for row in rows])
+    await lifecycle.apply(session, effects.events_for(filed), now)

@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 
 import structlog
 from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..config import Settings
+from ..database import Database
 from ..db import insert_for, utcnow
 from ..ids import new_id
 from ..models import MailboxState
@@ -37,11 +37,9 @@ def configured(settings: Settings) -> bool:
     return bool(settings.imap_host and settings.imap_username)
 
 
-async def claim_lease(
-    sessionmaker: async_sessionmaker[AsyncSession], box_id: str, owner: str
-) -> bool:
+async def claim_lease(db: Database, box_id: str, owner: str) -> bool:
     now = utcnow()
-    async with sessionmaker() as session, session.begin():
+    async with db.write() as session:
         await session.execute(
             insert_for(session, MailboxState)
             .values(id=box_id, last_uid=0, updated_at=now)
@@ -58,10 +56,8 @@ async def claim_lease(
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
-async def release_lease(
-    sessionmaker: async_sessionmaker[AsyncSession], box_id: str, owner: str, next_poll: datetime
-) -> None:
-    async with sessionmaker() as session, session.begin():
+async def release_lease(db: Database, box_id: str, owner: str, next_poll: datetime) -> None:
+    async with db.write() as session:
         await session.execute(
             update(MailboxState)
             .where(MailboxState.id == box_id, MailboxState.lease_owner == owner)
@@ -69,37 +65,33 @@ async def release_lease(
         )
 
 
-async def is_due(sessionmaker: async_sessionmaker[AsyncSession], box_id: str) -> bool:
-    async with sessionmaker() as session:
+async def is_due(db: Database, box_id: str) -> bool:
+    async with db.read() as session:
         due = await session.scalar(
             select(MailboxState.next_poll_at).where(MailboxState.id == box_id)
         )
     return due is None or due <= utcnow()
 
 
-async def poll_mailbox(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], *, wait: bool
-) -> list[Outcome] | None:
+async def poll_mailbox(settings: Settings, db: Database, *, wait: bool) -> list[Outcome] | None:
     """Read all new mail once. Returns an outcome per new message, or None when another poll
     holds the lease (after waiting for it, when `wait`). Raises MailboxUnavailable."""
     box_id = mailbox_id(settings)
     owner = new_id("poll")
     waited = 0.0
-    while not await claim_lease(sessionmaker, box_id, owner):
+    while not await claim_lease(db, box_id, owner):
         if not wait or waited >= WAIT_FOR_LEASE_SECONDS:
             return None
         await asyncio.sleep(0.1)
         waited += 0.1
     try:
-        return await _poll(settings, sessionmaker, box_id, owner)
+        return await _poll(settings, db, box_id, owner)
     finally:
         next_poll = utcnow() + timedelta(seconds=settings.poll_interval_seconds)
-        await release_lease(sessionmaker, box_id, owner, next_poll)
+        await release_lease(db, box_id, owner, next_poll)
 
 
-async def _poll(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], box_id: str, owner: str
-) -> list[Outcome]:
+async def _poll(settings: Settings, db: Database, box_id: str, owner: str) -> list[Outcome]:
     """A three-stage pipeline: the IMAP fetch of batch n+1 runs in a thread (it mostly waits on
     the socket) while batch n is parsed on the event loop in small slices and earlier batches
     are filed. Filings run one after another, in UID order, each in its own transaction;
@@ -112,7 +104,7 @@ async def _poll(
     filings: deque[asyncio.Task[list[Outcome]]] = deque()
     try:
         uidvalidity = await mailbox.run(mailbox.open)
-        async with sessionmaker() as session:
+        async with db.read() as session:
             state = await session.get(MailboxState, box_id)
             last_uid = state.last_uid if state and state.uidvalidity == uidvalidity else 0
         uids, large = await mailbox.run(mailbox.new_uids, last_uid)
@@ -120,7 +112,7 @@ async def _poll(
         own = {settings.smtp_from_email.lower()}
         if settings.imap_username and "@" in settings.imap_username:
             own.add(settings.imap_username.lower())
-        target = _Filing(sessionmaker, box_id, owner, uidvalidity, frozenset(own))
+        target = _Filing(db, box_id, owner, uidvalidity, frozenset(own))
         outcomes: list[Outcome] = []
         if batches:
             fetching = asyncio.create_task(mailbox.run(mailbox.fetch, batches[0], large))
@@ -160,7 +152,7 @@ async def _prepare_all(fetched: list[Fetched], today: date) -> list[Prepared]:
 class _Filing:
     """Where one poll files its batches: the same for every batch of the poll."""
 
-    sessionmaker: async_sessionmaker[AsyncSession]
+    db: Database
     box_id: str
     owner: str
     uidvalidity: int
@@ -186,7 +178,7 @@ class _Filing:
         self, batch: list[int], prepared: list[Prepared], *, isolate: bool = False
     ) -> list[Outcome]:
         now = utcnow()
-        async with self.sessionmaker() as session, session.begin():
+        async with self.db.write() as session:
             outcomes = await file_batch(
                 session, self.box_id, prepared, set(self.own), now, isolate=isolate
             )

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import Principal
 from ..campaigns import service as campaigns
 from ..config import Settings
+from ..database import Database
 from ..errors import NotConfigured, ServiceUnavailable
 from ..models import Reply
-from ..worker import WorkerContext
 from . import poller
 from .imap import MailboxUnavailable, mailbox_id
 from .schemas import PollResult, ReplyOut
@@ -21,7 +21,7 @@ log = structlog.get_logger(__name__)
 
 
 async def poll(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    db: Database,
     settings: Settings,
     principal: Principal,
     campaign_id: str | None,
@@ -32,10 +32,10 @@ async def poll(
             "IMAP is not configured: set IMAP_HOST, IMAP_USERNAME and IMAP_PASSWORD"
         )
     if campaign_id is not None:
-        async with sessionmaker() as session:
+        async with db.read() as session:
             await campaigns.get_campaign(session, principal, campaign_id)
     try:
-        outcomes = await poller.poll_mailbox(settings, sessionmaker, wait=True) or []
+        outcomes = await poller.poll_mailbox(settings, db, wait=True) or []
     except MailboxUnavailable as exc:
         log.warning("mailbox_unavailable", reason=str(exc))
         raise ServiceUnavailable("Mailbox unavailable") from None
@@ -51,15 +51,14 @@ async def poll(
     )
 
 
-async def poll_duty(ctx: WorkerContext) -> int:
+async def poll_duty(db: Database, settings: Settings) -> int:
     """The worker's mailbox duty: poll when `next_poll_at` is due and nobody else is polling."""
-    settings = ctx.settings
     if not poller.configured(settings):
         return 0
-    if not await poller.is_due(ctx.sessionmaker, mailbox_id(settings)):
+    if not await poller.is_due(db, mailbox_id(settings)):
         return 0
     try:
-        outcomes = await poller.poll_mailbox(settings, ctx.sessionmaker, wait=False)
+        outcomes = await poller.poll_mailbox(settings, db, wait=False)
     except MailboxUnavailable as exc:
         log.warning("mailbox_unavailable", reason=str(exc))
         return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Exists, exists, select
@@ -9,11 +11,41 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import Principal
 from ..db import insert_for, utcnow
-from ..domains import InvalidValue, email_domain, normalize_suppression_entry
+from ..domains import InvalidValue, normalize_suppression_entry
 from ..errors import Unprocessable
 from ..ids import new_id
 from ..models import Suppression
-from .schemas import SuppressionCreate, SuppressionOut
+from .schemas import SuppressionCreate, SuppressionOut, SuppressionSource
+
+
+@dataclass(frozen=True)
+class Entry:
+    workspace_id: str
+    email: str  # already normalised
+    source: SuppressionSource
+    reason: str | None
+
+
+async def insert_entries(session: AsyncSession, entries: list[Entry], now: datetime) -> None:
+    """Add entries in one statement; an address already listed keeps its first entry. Safe
+    under races (ON CONFLICT DO NOTHING)."""
+    await session.execute(
+        insert_for(session, Suppression)
+        .values(
+            [
+                {
+                    "id": new_id("sup"),
+                    "workspace_id": e.workspace_id,
+                    "email": e.email,
+                    "reason": e.reason,
+                    "source": e.source,
+                    "created_at": now,
+                }
+                for e in entries
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["workspace_id", "email"])
+    )
 
 
 async def suppress(
@@ -21,22 +53,11 @@ async def suppress(
     workspace_id: str,
     entry: str,
     *,
-    source: str = "manual",
+    source: SuppressionSource = "manual",
     reason: str | None = None,
 ) -> Suppression:
-    """Add an entry (already normalised), or return the one that exists. Safe under races."""
-    await session.execute(
-        insert_for(session, Suppression)
-        .values(
-            id=new_id("sup"),
-            workspace_id=workspace_id,
-            email=entry,
-            reason=reason,
-            source=source,
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["workspace_id", "email"])
-    )
+    """Add an entry (already normalised), or return the one that exists."""
+    await insert_entries(session, [Entry(workspace_id, entry, source, reason)], utcnow())
     return (
         await session.execute(
             select(Suppression)
@@ -73,9 +94,3 @@ def listed(workspace_id: Any, address: Any, any_at_domain: Any) -> Exists:
         Suppression.workspace_id == workspace_id,
         Suppression.email.in_([address, any_at_domain]),
     )
-
-
-async def is_suppressed(session: AsyncSession, workspace_id: str, address: str) -> bool:
-    address = address.lower()
-    hit = await session.scalar(select(listed(workspace_id, address, "*@" + email_domain(address))))
-    return bool(hit)

@@ -1,0 +1,1 @@
+"""Repository scripts (run as files; a package so tests can import them)."""

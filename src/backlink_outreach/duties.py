@@ -1,0 +1,14 @@
+"""The composition root of the background work: every domain's duty, in the order one worker
+pass runs them. `app.py` (the embedded worker) and `cli.py` (`worker`) hand this list to
+`worker.run_once` / `worker.run_forever`; the domains never import the worker."""
+
+from __future__ import annotations
+
+from .outreach.followup_sender import send_due as send_due_follow_ups
+from .replies.service import poll_duty as poll_mailbox
+from .worker import Duties
+
+DUTIES: Duties = (
+    ("follow_ups", send_due_follow_ups),
+    ("mailbox_poll", poll_mailbox),
+)
