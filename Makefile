@@ -7,7 +7,7 @@ RUN_ENV := AUTH_MODE=dev MAIL_OUTBOX_DIR=./data/outbox
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint format migrate clean
+.PHONY: run test bench eval lint format migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
+
+# The inbound classifier on the labelled bounce corpus (../shared): figures and confusion
+# tables; `make eval ARGS=-v` lists the misses. Says so and succeeds when the corpus is absent.
+eval: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.replies.corpus_eval $(ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench scripts

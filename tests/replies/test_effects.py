@@ -123,7 +123,8 @@ async def test_third_soft_bounce_within_a_week_counts_as_hard_across_batches(
     )
     async with sessionmaker() as session:
         lead = await session.get(Lead, sent.lead.id)
-        assert lead is not None and lead.status == "contacted"
+        assert lead is not None and lead.status == "bounced"  # a final failure ends the sequence
+        assert (await session.scalars(select(Suppression))).all() == []  # soft: not suppressed
     # The third, in a later batch, makes it hard; a bounce 8 days old would not have counted.
     await file(db, [soft_bounce(sent, now)])
     async with sessionmaker() as session:
@@ -140,7 +141,7 @@ async def test_third_soft_bounce_within_a_week_counts_as_hard_across_batches(
     assert [r.bounce_type for r in replies] == ["soft", "soft", "hard"]
     assert "third soft bounce within 7 days: counted as hard" in replies[-1].reasons
     assert lead is not None and lead.status == "bounced"
-    assert other_lead is not None and other_lead.status == "contacted"
+    assert other_lead is not None and other_lead.status == "bounced"  # soft: ended, kept
     assert suppressed == {("full@mailbox.test", "bounce")}
 
 
@@ -173,4 +174,104 @@ async def test_three_soft_bounces_in_one_batch_and_old_ones_do_not_count(db: Dat
         "soft",
     ]
     assert all(t == "soft" for (a, _), t in types.items() if a == "y@stale.test")
-    assert statuses == {sent.lead.id: "bounced", stale.lead.id: "contacted"}
+    assert statuses == {sent.lead.id: "bounced", stale.lead.id: "bounced"}
+
+
+def unquoted_bounce(
+    rcpt: str, when: datetime, *, status: str, text: str, original: str = ""
+) -> bytes:
+    """A report that quotes none of our Message-IDs: matched by its failed recipient only."""
+    boundary = "b-" + make_msgid().strip("<>").replace("@", ".")
+    block = f"Final-Recipient: rfc822; {rcpt}\r\n"
+    if original:
+        block += f"Original-Recipient: rfc822; {original}\r\n"
+    action = "delayed" if status.startswith("4") and "delay" in text else "failed"
+    return (
+        f"From: Mail Delivery System <MAILER-DAEMON@mx.{rcpt.split('@')[1]}>\r\n"
+        f"To: {SENDER}\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        f"Message-ID: {make_msgid(domain='mx.test')}\r\nDate: {format_datetime(when)}\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n'
+        f"\r\n--{boundary}\r\nContent-Type: text/plain\r\n\r\n{text}\r\n"
+        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.test\r\n\r\n"
+        f"{block}Action: {action}\r\nStatus: {status}\r\n"
+        f"Diagnostic-Code: smtp; {text}\r\n\r\n--{boundary}--\r\n"
+    ).encode()
+
+
+async def test_delay_changes_nothing_and_a_soft_final_failure_ends_without_suppressing(
+    db: Database,
+) -> None:
+    sessionmaker = make_sessionmaker(db.engine)
+    async with sessionmaker() as session, session.begin():
+        delayed = await make_sent(session, recipient="slow@delay.test")
+        full = await make_sent(session, recipient="full@soft.test", campaign=delayed.campaign)
+    now = utcnow()
+    outcomes = await file(
+        db,
+        [
+            unquoted_bounce(
+                "slow@delay.test", now, status="4.4.7", text="451 4.4.7 delayed, will retry"
+            ),
+            soft_bounce(full, now),
+        ],
+    )
+    assert [o.status for o in outcomes] == ["filed", "filed"]
+    async with sessionmaker() as session:
+        replies = {r.lead_id: r for r in await session.scalars(select(Reply))}
+        leads = {lead.id: lead.status for lead in await session.scalars(select(Lead))}
+        steps = {(f.lead_id, f.step): f.status for f in await session.scalars(select(FollowUp))}
+        suppressed = (await session.scalars(select(Suppression))).all()
+    delay = replies[delayed.lead.id]
+    assert delay.classification == "auto_reply" and delay.bounce_type is None
+    assert any("delay" in reason for reason in delay.reasons)
+    assert leads[delayed.lead.id] == "contacted"
+    assert steps[(delayed.lead.id, 1)] == "scheduled"
+    assert replies[full.lead.id].bounce_type == "soft"
+    assert leads[full.lead.id] == "bounced"
+    assert steps[(full.lead.id, 1)] == "cancelled"
+    assert suppressed == []
+
+
+async def test_bounces_matched_by_recipient_within_30_days_the_sent_address_first(
+    db: Database,
+) -> None:
+    sessionmaker = make_sessionmaker(db.engine)
+    now = utcnow()
+    async with sessionmaker() as session, session.begin():
+        recent = await make_sent(session, recipient="gone@recent.test")
+        old = await make_sent(
+            session,
+            recipient="gone@old.test",
+            campaign=recent.campaign,
+            sent_at=now - timedelta(days=40),
+        )
+        forwarded = await make_sent(session, recipient="lead@fwd.test", campaign=recent.campaign)
+    unknown = "550 5.1.1 user unknown"
+    outcomes = await file(
+        db,
+        [
+            unquoted_bounce("gone@recent.test", now, status="5.1.1", text=unknown),
+            unquoted_bounce("gone@old.test", now, status="5.1.1", text=unknown),
+            unquoted_bounce("never@written.test", now, status="5.1.1", text=unknown),
+            # The report names the forwarding address; the one we wrote to is the original.
+            unquoted_bounce(
+                "owner@elsewhere.test",
+                now,
+                status="5.1.1",
+                text=unknown,
+                original="lead@fwd.test",
+            ),
+        ],
+    )
+    assert [o.status for o in outcomes] == ["filed", "ignored", "ignored", "filed"]
+    async with sessionmaker() as session:
+        replies = {r.lead_id: r for r in await session.scalars(select(Reply))}
+        leads = {lead.id: lead.status for lead in await session.scalars(select(Lead))}
+        suppressed = {s.email for s in await session.scalars(select(Suppression))}
+    assert set(replies) == {recent.lead.id, forwarded.lead.id}
+    assert "matched by bounce recipient" in replies[recent.lead.id].reasons
+    assert replies[forwarded.lead.id].bounce_recipient == "lead@fwd.test"
+    assert leads[old.lead.id] == "contacted"
+    assert suppressed == {"gone@recent.test", "lead@fwd.test"}

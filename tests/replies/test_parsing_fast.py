@@ -112,7 +112,8 @@ def test_lowered_patterns_find_what_ignorecase_finds(text: str) -> None:
     for pattern in patterns:
         found = pattern.search(text)
         assert autoreply._search(pattern, text) == (found.group(0) if found else None)
-    for (_, _, pattern), cased in zip(intents.RULES, intents._CASED, strict=True):
+    pairs = [pair for rule in intents._COMPILED for pair in rule.by_lang.values()]
+    for pattern, cased in pairs:
         expected = [(m.start(), m.end()) for m in pattern.finditer(text)]
         if text.isascii():
             assert [(m.start(), m.end()) for m in cased.finditer(text.lower())] == expected
@@ -122,6 +123,6 @@ def test_patterns_hold_no_upper_case_letters() -> None:
     # Lowering the text is only equivalent to IGNORECASE while the patterns are lower case.
     patterns = [autoreply.AWAY_SUBJECT_RE, autoreply.AUTO_BODY_RE, autoreply.AWAY_BODY_RE]
     patterns += [autoreply.AUTO_SUBJECT_RE, dsn.BOUNCE_SUBJECT_RE]
-    patterns += [p for _, _, p in intents.RULES]
+    patterns += [p for rule in intents._COMPILED for p, _ in rule.by_lang.values()]
     for pattern in patterns:
         assert not re.findall(r"[A-Z]", re.sub(r"\\.", "", pattern.pattern)), pattern.pattern

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..domains import registrable_domain
+from . import severity
 from .parsing import Parsed, message_ids
 
 ENHANCED_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
@@ -63,72 +65,66 @@ ORIGINAL_MARKER_RE = re.compile(
     re.I | re.M,
 )
 
-SOFT_TEXT_RE = re.compile(
-    r"quota|mailbox (is )?full|mailbox full|full mailbox|insufficient (storage|disk)|storage|"
-    r"disk space|too large|size (limit|exceed)|exceeds? .{0,20}(size|limit)|"
-    r"spam|junk|blocked|block ?list|black ?list|dnsbl|\brbl\b|spamhaus|reputation|"
-    r"policy|dmarc|\bspf\b|dkim|authenticat|not authori[sz]ed|unauthori[sz]ed|"
-    r"rate limit|too many|try (again )?later|temporar|time ?d? ?out|timeout|expired|"
-    r"deferred|grey ?list|gray ?list|relay(ing)? (denied|not (permitted|allowed))|"
-    r"suspend|disabled|inactive|deactivated|frozen|locked|on hold|"
-    r"virus|malware|content|reverse dns|\bptr\b|\bhelo\b|ehlo|tls|starttls|"
-    r"not accepted? (mail )?from|sender (address )?(rejected|denied|verify)|"
-    r"access denied|prohibited|refused by|connection (refused|timed)|network|"
-    r"loop|routing|mail server (is )?(down|unavailable)|system (error|full)",
+# Delay warnings (RFC 3464 `Action: delayed`) as the servers word them when they send no
+# report: Sendmail and Exchange ("THIS IS A WARNING MESSAGE ONLY"), Postfix ("THIS IS A WARNING
+# ONLY", "Delayed Mail (still being retried)"), Exim ("has not yet been delivered ... Delivery
+# attempts will continue"), Gmail ("Gmail will retry for"), Office 365 ("Delivery is delayed",
+# "The server will keep trying"), Courier ("DELAYS IN DELIVERING", "This is a warning message
+# only"), MDaemon ("has not yet been delivered"), Lotus Domino ("Delivery Delayed").
+DELAY_TEXT_RE = re.compile(
+    r"warning (message )?only|you do not need to resend|not yet been delivered|"
+    r"(has|have) not yet received|hasn'?t been delivered yet|still (being )?retried|"
+    r"will (keep|continue) (trying|to (try|attempt|be attempted|retry))|"
+    r"delivery attempts will continue|will (retry|be retried|try again) (for|until|later|"
+    r"periodically|automatically)|will be retried until|(gmail|server|system) will retry|"
+    r"message (is )?still undelivered|still undelivered after|no action is required on your part|"
+    r"delivery (is|has been) delayed|delays in delivering|delivery (to the following recipients? )?"
+    r"(has been |is )?delayed|temporary problem delivering your message|delivery incomplete",
     re.I,
 )
-HARD_TEXT_RE = re.compile(
-    r"user ?unknown|unknown ?user|"
-    r"no such (user|mailbox|recipient|address|account|local user|person)|"
-    r"(address|user|mailbox|recipient|account|person)( name)? "
-    r"(does not|doesn't|do not|did not) exist|"
-    r"does not exist|doesn't exist|not exist|non-?existent|"
-    r"invalid (recipient|mailbox|address|user|e-?mail)|recipient (unknown|not found|invalid)|"
-    r"unknown (recipient|mailbox|address|local[- ]part|alias|e-?mail)|"
-    r"user (not found|doesn't have|does not have|is unknown|not local)|"
-    r"(mailbox|account|address) (not found|not available|unavailable|is unavailable|"
-    r"has been (deleted|removed|closed|disabled))|not a valid (mailbox|user|recipient)|"
-    r"host (or domain name )?(not found|unknown)|unknown host|domain (not found|does not exist|"
-    r"unknown)|name or service not known|no mx|null mx|nxdomain|no route to host|"
-    r"unrouteable|unroutable|addressee unknown|not our customer|user not local|"
-    r"has moved|moved to|no longer (with|at|available|valid|active)|"
-    r"recipient address rejected: (user unknown|undeliverable)|bad destination mailbox|"
-    r"mailbox (name )?not allowed|no mailbox|rejected: unknown|not listed in|"
-    r"recipient address rejected(: access denied|\.|$)|#5\.1\.\d+ address rejected|"
-    r"recipient name is not recognized|invalid final delivery|no such domain|"
-    r"domain is not reachable|does not accept mail|not accepting network messages|"
-    r"no smtp service|check (if|that) (the )?address is (correct|valid)|"
-    r"address is (possibly )?incorrect",
+DELAY_SUBJECT_RE = re.compile(
+    r"\(delay\)|delayed mail|delivery delay|delivery (status notification: )?delayed|"
+    r"mail delivery delayed|still being retried|warning: could not send|"
+    r"warning: message .{0,40} delayed|message delayed|delivery warning|"
+    r"delivery status notification: delayed",
     re.I,
 )
-# Sisimai-style mailbox-level but not address-level problems beat a bare 5.1.1.
-SUSPEND_RE = re.compile(r"suspend|disabled|deactivated|over ?quota|mailbox (is )?full", re.I)
-SENDER_OR_DATA_RE = re.compile(
-    r"sender (address )?(rejected|denied|unknown|verify failed)|after (end of )?data|"
-    r"in reply to end of data|after mail from|in reply to mail from|"
-    r"mail from:?\s*<[^>]*>\.{0,3}\s*(sender|domain|rejected)",
+# Challenge-response systems (Boxbe, Spam Arrest, Mailinblack, ChoiceMail, Bluebottle and the
+# whitelist features of hosted mail): they hold the message until the sender proves to be a
+# person. A request, not a failure: `auto_reply`, even when it comes as a delivery report.
+CHALLENGE_RE = re.compile(
+    r"(verify|confirm|prove) (that )?you are (a )?(human|real person|person|not a (ro)?bot)|"
+    r"(are you|you're|you are) (a )?(human|real person)|not a (ro)?bot|captcha|"
+    r"please (click|confirm|verify|reply|follow|visit|complete)[^.\n]{0,100}"
+    r"(human|verif|approv|whitelist|white list|allow ?list|safe ?list|guest list|authori[sz])|"
+    r"(add(ed)?|put) (you )?(to|on) (my|the|our|his|her|their) "
+    r"(whitelist|white list|approved senders?|allow ?list|safe ?senders?|safe ?list|guest list|"
+    r"contact list)|"
+    r"approved senders? (list)?|list of approved senders|sender verification (request|required)|"
+    r"challenge[- ]response|boxbe|spam ?arrest|mailinblack|choicemail|bluebottle|"
+    r"(held|waiting|pending|quarantined) (for|until) (your |the sender's |sender )?"
+    r"(verification|approval|confirmation)|awaiting (your )?(verification|confirmation)|"
+    r"(verification|confirmation) (is )?(required|needed) (before|to deliver)",
+    re.I,
+)
+# A forwarding or alias address and the address the message was sent to: Postfix writes
+# "<final@x> (expanded from <sent@y>)", Exim "final@x <- sent@y" or "(generated from sent@y)".
+FORWARD_RE = re.compile(
+    r"<?(?P<final>[^\s<>()@]+@[^\s<>()]+?)>?:?\s*\((?:expanded|generated) from:?\s*"
+    r"<?(?P<sent>[^\s<>()@]+@[^\s<>()]+?)>?\)|"
+    r"^\s*<?(?P<final2>[^\s<>()@]+@[^\s<>()]+?)>?\s*<-\s*<?(?P<sent2>[^\s<>()@]+@[^\s<>()]+?)>?\s*$",
+    re.I | re.M,
+)
+# A notice that names the failed recipient by its local part only (AOL's screen names, a
+# Sendmail or Notes host reporting one of its own users): the line after a heading such as
+# "The following addresses had permanent fatal errors".
+LOCAL_ONLY_RE = re.compile(
+    r"(?:following (?:address(?:es)?|recipients?|users?)[^\n]{0,60}|could not be delivered to"
+    r"|undeliverable to|not delivered to)[:\s-]*\n?\s*<?(?P<local>[A-Za-z0-9][\w.+-]{0,63})>?"
+    r"\s*(?:\n|\(|$|:)",
     re.I,
 )
 MSGID_LINE_RE = re.compile(r"^\s*(message-id|references|in-reply-to):.*$", re.I | re.M)
-HOST_TEXT_RE = re.compile(
-    r"host (or domain name )?(not found|unknown)|domain (not found|does not exist)|"
-    r"no such domain|null mx|no mx|domain is not reachable|has moved|user not local|moved to|"
-    r"\S+\.\w+ does not exist",
-    re.I,
-)
-# Wording that names the address itself as wrong, whichever command it answered.
-STRONG_HARD_RE = re.compile(
-    r"recipient name is not recognized|not listed in|invalid final delivery|"
-    r"address (couldn't|could not|can't|cannot) be found|address not found|unrouteable|"
-    r"no smtp service|(account|address) or domain may not exist|unknown user:|"
-    r"check if (the )?address is correct|"
-    # Yahoo's SMTP reply for an address it has no account for ("554 delivery error: dd ...").
-    r"delivery error: dd this user doesn't have an? \S+ account",
-    re.I,
-)
-LOCAL_MAILER_RE = re.compile(r"\s*x-unix\s*;", re.I)
-RCPT_RE = re.compile(r"\brcpt\b", re.I)
-HARD_STATUS = {"5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", "5.4.4", "5.1.4"}
 
 
 @dataclass
@@ -138,11 +134,21 @@ class BounceRecipient:
     action: str | None = None
     diagnostic: str = ""
     hard: bool = False
+    # The address the message was sent to when the report names a forwarding or alias address
+    # as the failed one (Original-Recipient, "expanded from", "generated from").
+    original: str | None = None
+    verdict: str = ""
+
+    def addresses(self) -> list[str]:
+        """The addresses this line may be about, the one the message was sent to first: a
+        forwarding address never outranks it."""
+        found = [a for a in (self.original, self.address) if a]
+        return list(dict.fromkeys(found))
 
 
 @dataclass
 class Bounce:
-    kind: str  # bounce | delivered | feedback
+    kind: str  # bounce | delivered | feedback | delay | challenge
     standard: bool
     recipients: list[BounceRecipient] = field(default_factory=list)
     original_message_ids: list[str] = field(default_factory=list)
@@ -154,13 +160,14 @@ class Bounce:
 
     def for_address(self, address: str | None) -> BounceRecipient | None:
         for recipient in self.recipients:
-            if address and recipient.address == address.lower():
+            if address and address.lower() in recipient.addresses():
                 return recipient
         return self.recipients[0] if self.recipients else None
 
 
 def detect(parsed: Parsed) -> Bounce | None:
-    """A bounce, success report or feedback report, or None for any other message."""
+    """A bounce, delay warning, success report, feedback report or challenge-response request,
+    or None for any other message."""
     if parsed.report_type == "feedback-report" or "feedback-type" in _dsn_keys(parsed):
         bounce = Bounce("feedback", True, reasons=["feedback report (RFC 5965)"])
         bounce.original_message_ids = _original_ids(parsed)
@@ -168,8 +175,15 @@ def detect(parsed: Parsed) -> Bounce | None:
         return bounce
     per_recipient = [b for b in parsed.dsn_blocks if "final-recipient" in b or "action" in b]
     if per_recipient and (parsed.report_type == "delivery-status" or parsed.dsn_blocks):
-        return _standard(parsed, per_recipient)
-    return _non_standard(parsed)
+        found = _standard(parsed, per_recipient)
+    else:
+        found = _non_standard(parsed)
+    if found is not None and found.kind in ("bounce", "delay"):
+        challenge = CHALLENGE_RE.search(_notice_text(parsed))
+        if challenge:
+            found.kind = "challenge"
+            found.reasons.append(f"challenge-response request ({_words(challenge)!r})")
+    return found
 
 
 def _dsn_keys(parsed: Parsed) -> set[str]:
@@ -180,21 +194,32 @@ def _standard(parsed: Parsed, blocks: list[dict[str, str]]) -> Bounce | None:
     notice = _notice_text(parsed)
     recipients: list[BounceRecipient] = []
     for block in blocks:
-        address = _address(block.get("final-recipient") or block.get("original-recipient") or "")
+        named = _address(block.get("final-recipient") or "", parsed)
+        original = _address(block.get("original-recipient") or "", parsed)
+        address = named or original
         action = (block.get("action") or "").lower().split()[0] if block.get("action") else None
         diagnostic = block.get("diagnostic-code", "")
         status = _status(block.get("status", ""), diagnostic)
         if not address:
             address = _first_recipient(parsed, notice)
-        recipients.append(BounceRecipient(address or "", status, action, diagnostic[:500], False))
+        line = BounceRecipient(address or "", status, action, diagnostic[:500])
+        line.original = original if original and original != address else None
+        recipients.append(line)
     failed = [r for r in recipients if r.action not in ("delivered", "relayed", "expanded")]
     if not failed:
         return Bounce(
             "delivered", True, recipients, _original_ids(parsed), ["DSN reports delivery"]
         )
-    bounce = Bounce("bounce", True, failed, _original_ids(parsed), ["RFC 3464 delivery status"])
-    addresses = [r.address for r in failed if r.address]
-    for recipient in failed:
+    final = [r for r in failed if r.action != "delayed"]
+    if not final or (all(r.action is None for r in final) and _delay_words(parsed, notice)):
+        reasons = ["delivery delay warning (RFC 3464 Action: delayed): not a failure"]
+        if final:
+            reasons = [f"delivery delay warning ({_delay_words(parsed, notice)!r}): not a failure"]
+        return Bounce("delay", True, failed, _original_ids(parsed), reasons)
+    bounce = Bounce("bounce", True, final, _original_ids(parsed), ["RFC 3464 delivery status"])
+    addresses = [r.address for r in final if r.address]
+    _aliases(notice, final)
+    for recipient in final:
         text = recipient.diagnostic
         if not text.strip() and recipient.address:
             text = _context(notice, recipient.address, addresses)
@@ -207,11 +232,14 @@ def _standard(parsed: Parsed, blocks: list[dict[str, str]]) -> Bounce | None:
             )
         if not recipient.status:
             recipient.status = _status("", notice)
-        recipient.hard = _is_hard(recipient.status, text or notice, notice)
-        if LOCAL_MAILER_RE.match(recipient.diagnostic):
-            # Diagnostic type X-Unix (RFC 3464 section 2.3.6): a local delivery program such as
-            # procmail or a pipe failed after the address was accepted; the address is fine.
-            recipient.hard = False
+        # Diagnostic type X-Unix (RFC 3464 section 2.3.6): a local delivery program such as
+        # procmail or a pipe failed after the address was accepted; the address is fine.
+        local = bool(severity.LOCAL_MAILER_RE.match(recipient.diagnostic))
+        session = notice if len(final) == 1 else _context(notice, recipient.address, addresses)
+        verdict = severity.judge(
+            recipient.status, text or notice, session=session, local_mailer=local
+        )
+        recipient.hard, recipient.verdict = verdict.hard, verdict.reason
     _describe(bounce)
     return bounce
 
@@ -231,21 +259,27 @@ def _non_standard(parsed: Parsed) -> Bounce | None:
         if subject.isascii()
         else BOUNCE_SUBJECT_RE.search(subject)
     )
-    if not (failed_header or daemon or subject_hit):
+    delay_subject = bool(DELAY_SUBJECT_RE.search(subject))
+    if not (failed_header or daemon or subject_hit or delay_subject):
         # The common case, a person's reply: no bounce evidence, so skip reading the text.
         return None
     notice = _notice_text(parsed)
     failure_text = bool(FAILURE_TEXT_RE.search(notice))
+    delay = _delay_words(parsed, notice)
     reasons: list[str] = []
     if failed_header:
         reasons.append("X-Failed-Recipients header")
-    elif daemon and (failure_text or subject_hit or parsed.embedded):
+    elif daemon and (failure_text or subject_hit or delay or parsed.embedded):
         reasons.append("sent by a mail daemon with failure text")
-    elif subject_hit and failure_text and (null_sender or parsed.embedded or _has_copy(parsed)):
+    elif (
+        (subject_hit or delay_subject)
+        and (failure_text or delay)
+        and (null_sender or parsed.embedded or _has_copy(parsed))
+    ):
         reasons.append("delivery failure subject and text")
     else:
         return None
-    addresses = [_address(a) for a in failed_header.split(",") if _address(a)]
+    addresses = [_address(a, parsed) for a in failed_header.split(",") if _address(a, parsed)]
     if not addresses:
         addresses = _notice_recipients(parsed, notice)
     recipients = []
@@ -253,10 +287,51 @@ def _non_standard(parsed: Parsed) -> Bounce | None:
         context = _context(notice, address, addresses)
         status = _status("", context) or _status("", notice)
         recipients.append(BounceRecipient(address, status, "failed", context[:500], False))
-        recipients[-1].hard = _is_hard(status, context if context.strip() else notice, notice)
+    _aliases(notice, recipients)
+    if delay:
+        reasons.append(f"delivery delay warning ({delay!r}): not a failure")
+        return Bounce("delay", False, recipients, _original_ids(parsed), reasons)
+    for line in recipients:
+        text = line.diagnostic if line.diagnostic.strip() else notice
+        session = notice if len(recipients) == 1 else text
+        verdict = severity.judge(line.status, text, session=session)
+        line.hard, line.verdict = verdict.hard, verdict.reason
     bounce = Bounce("bounce", False, recipients, _original_ids(parsed), reasons)
     _describe(bounce)
     return bounce
+
+
+def _delay_words(parsed: Parsed, notice: str) -> str:
+    """The words that make a notice a delay warning, or "" for a final failure."""
+    found = DELAY_TEXT_RE.search(notice)
+    if found:
+        return _words(found)
+    subject = DELAY_SUBJECT_RE.search(parsed.subject)
+    if subject and not re.search(r"permanent|gave up|giving up|undeliverable|failed", notice, re.I):
+        return _words(subject)
+    return ""
+
+
+def _words(found: re.Match[str]) -> str:
+    return " ".join(found.group(0).split())[:80]
+
+
+def _aliases(notice: str, recipients: list[BounceRecipient]) -> None:
+    """Attach the address each failed forwarding or alias address was expanded from, and drop
+    the lines that only repeat such an original."""
+    pairs: dict[str, str] = {}
+    for found in FORWARD_RE.finditer(notice):
+        final = (found.group("final") or found.group("final2") or "").strip(".").lower()
+        sent = (found.group("sent") or found.group("sent2") or "").strip(".").lower()
+        if final and sent and final != sent:
+            pairs.setdefault(final, sent)
+    if not pairs:
+        return
+    for line in recipients:
+        if line.original is None and line.address in pairs:
+            line.original = pairs[line.address]
+    originals = {line.original for line in recipients if line.original}
+    recipients[:] = [r for r in recipients if r.address not in originals or r.original]
 
 
 def _describe(bounce: Bounce) -> None:
@@ -266,44 +341,9 @@ def _describe(bounce: Bounce) -> None:
         return
     if first.status:
         bounce.reasons.append(f"status {first.status}")
-    bounce.reasons.append("hard: address cannot receive mail" if first.hard else "soft: retryable")
-
-
-def _is_hard(status: str | None, text: str, notice: str = "") -> bool:
-    if status and status.startswith("4"):
-        return False
-    if status in ("5.1.7", "5.1.8") or SENDER_OR_DATA_RE.search(text + "\n" + notice):
-        # The refusal concerned our sender, or came after the recipient was accepted (at DATA):
-        # the recipient's address itself is fine.
-        return False
-    hard_text = bool(HARD_TEXT_RE.search(text))
-    if SUSPEND_RE.search(text):
-        return False
-    if status in HARD_STATUS:
-        return not _strong_soft(text)
-    if status and status.startswith("5.2.") and status != "5.2.1":
-        # X.2.X is mailbox status (RFC 3463): the mailbox exists but is full, too small or
-        # filtering, even when the server's wording says "unknown". 5.2.1 (disabled) is
-        # decided by the wording: many servers send it for unknown users.
-        return False
-    if HOST_TEXT_RE.search(text) or STRONG_HARD_RE.search(text):
-        return not _strong_soft(text)
-    if hard_text and (status not in (None, "5.0.0") or RCPT_RE.search(text + "\n" + notice)):
-        # Wording alone ("user unknown") is hard only when the server said it in answer to
-        # RCPT TO; said later, the address was accepted and a filter refused the message.
-        return not _strong_soft(text)
-    return False
-
-
-def _strong_soft(text: str) -> bool:
-    return bool(
-        re.search(
-            r"spam|blocked|block ?list|black ?list|reputation|dmarc|\bspf\b|dkim|quota|"
-            r"mailbox (is )?full|rate limit|too many|relay(ing)? (denied|not)|disk space",
-            text,
-            re.I,
-        )
-    )
+    if first.original:
+        bounce.reasons.append(f"{first.address} was forwarded from {first.original}")
+    bounce.reasons.append(first.verdict or "soft: retryable")
 
 
 def _status(field_value: str, text: str) -> str | None:
@@ -319,10 +359,24 @@ def _status(field_value: str, text: str) -> str | None:
     return None
 
 
-def _address(value: str) -> str:
+def _address(value: str, parsed: Parsed | None = None) -> str:
     value = value.split(";", 1)[-1] if ";" in value else value
     found = ADDRESS_RE.search(value)
-    return found.group(0).strip(".").lower() if found else ""
+    if found:
+        return found.group(0).strip(".").lower()
+    local = value.strip().strip("<>").strip()
+    if parsed is not None and re.fullmatch(r"[A-Za-z0-9][\w.+-]{0,63}", local):
+        return _on_reporting_domain(local, parsed)
+    return ""
+
+
+def _on_reporting_domain(local: str, parsed: Parsed) -> str:
+    """A recipient named by its local part only (an AOL screen name, a host's own user) is an
+    address on the domain of the server that reports it."""
+    host = parsed.from_email.rsplit("@", 1)[-1] if "@" in parsed.from_email else ""
+    if not host or DAEMON_RE.match(local):
+        return ""
+    return f"{local.lower()}@{registrable_domain(host)}"
 
 
 def _notice_text(parsed: Parsed) -> str:
@@ -358,6 +412,11 @@ def _notice_recipients(parsed: Parsed, notice: str) -> list[str]:
         if address in ignored or address in found or DAEMON_RE.match(address.split("@")[0]):
             continue
         found.append(address)
+    if not found:
+        bare = LOCAL_ONLY_RE.search(notice)
+        address = _on_reporting_domain(bare.group("local"), parsed) if bare else ""
+        if address and address not in ignored:
+            found.append(address)
     return found or _embedded_to(parsed)[:1]
 
 
@@ -392,7 +451,13 @@ def _context(notice: str, address: str, others: list[str]) -> str:
         if earlier >= 0:
             start = max(start, earlier + len(other))
     after = notice[index:end]
-    if HARD_TEXT_RE.search(after) or SOFT_TEXT_RE.search(after) or ENHANCED_RE.search(after):
+    if (
+        ENHANCED_RE.search(after)
+        or SMTP_CODE_RE.search(after)
+        or severity.MAILBOX_UNKNOWN_RE.search(after)
+        or severity.HOST_UNKNOWN_RE.search(after)
+        or severity.soft_family(after)
+    ):
         return after
     return notice[start:end]
 

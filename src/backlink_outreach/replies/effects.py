@@ -1,8 +1,10 @@
 """What a classified reply means for its lead, as lifecycle events (pure: no database).
 
 Per reply, in the order the replies were read:
-- hard bounce: `hard_bounce` (suppressed with source `bounce`); a soft bounce changes nothing
-  unless it is the third for its address within 7 days (`soft_bounces.py` upgrades it first);
+- hard bounce: `hard_bounce` (suppressed with source `bounce`); a soft bounce (a final failure
+  that says nothing against the address) is `final_failure`: bounced, steps stopped, not
+  suppressed, unless it is the third for its address within 7 days (`soft_bounces.py` upgrades
+  it to hard first); a delay warning is filed as `auto_reply` and does nothing;
 - unsubscribe: `unsubscribed` (source `reply`, or `complaint` for feedback reports);
 - not_interested: `not_interested`;
 - out_of_office: `away` until the return date plus one day (7 days without one);
@@ -74,7 +76,10 @@ def _event(item: Filed) -> Event | None:
     kind = row.classification
     if kind == "bounce":
         if row.bounce_type != "hard":
-            return None
+            # A final failure that says nothing against the address (full mailbox, content,
+            # reputation, a temporary failure the server gave up on): the sequence ends, the
+            # address stays usable. Delay warnings are filed as auto_reply and never get here.
+            return Event("final_failure", row.lead_id)
         reason = f"hard bounce {row.bounce_status or ''}".strip()
         return Event(
             "hard_bounce",

@@ -10,169 +10,261 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-Rule = tuple[str, float, re.Pattern[str]]
+from . import language
+
+Alternatives = dict[str, list[str]]  # "any": every language; else a language code
 
 
-def _rx(*alternatives: str) -> re.Pattern[str]:
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    confidence: float
+    words: Alternatives
+
+
+def _rx(alternatives: list[str]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w'])(" + "|".join(alternatives) + r")(?![\w'])", re.I)
 
 
-RULES: list[Rule] = [
-    (
-        "unsubscribe",
-        0.95,
-        _rx(
-            r"unsubscribe( me)?",
-            r"remove (me|us|my (e-?mail|address))( from)?",
-            r"take (me|us) off",
-            r"stop (e-?mailing|emailing|contacting|sending|writing to) (me|us)",
-            r"(do not|don't|never) (e-?mail|contact|write to|message) (me|us)( again)?",
-            r"opt(ed)?[- ]?out",
-            r"no more e-?mails?",
-            r"stop",
-            r"austragen",
-            r"abmelden",
-            r"keine (weiteren )?(e-?mails|nachrichten)",
-            r"désinscri(re|vez|ption)",
-            r"désabonner",
-            r"ne (plus )?me (contactez|écrivez) plus",
-            r"darme de baja",
-            r"dar(me)? de baja",
-            r"no me (escriba|contacte)s?( más)?",
-            r"cancellami",
-            r"disiscriv\w+",
-            r"uitschrijven",
-            r"afmelden",
-            r"descadastr\w+",
-            r"cancelar (a )?inscrição",
-        ),
-    ),
-    (
-        "wrong_person",
-        0.85,
-        _rx(
-            r"(no longer|not) (with|at|working (at|for)) (the company|\w+)",
-            r"(has|have) left (the company|\w+)",
-            r"(he|she|they) (has|have) left",
-            r"left the company",
-            r"no longer work(s|ing)? (here|there|for|at)",
-            r"(not|isn't|is not) the right (person|contact)",
-            r"wrong (person|contact|address|email)",
-            r"(i'm|i am) not (responsible|in charge|the (right )?person)",
-            r"(please )?(contact|reach out to|write to|email) (my colleague|our \w+ team)",
-            r"nicht (mehr )?(zuständig|im unternehmen)",
-            r"arbeitet nicht mehr",
-            r"ne (travaille|fait) plus partie",
-            r"ya no trabaja",
-            r"non lavora più",
-            r"werkt (hier )?niet meer",
-            r"não trabalha mais",
-        ),
-    ),
-    (
-        "payment_request",
-        0.85,
-        _rx(
-            r"(our|the|a|my) (fee|price|rate|charge|cost)s?( is| are| for)?",
-            r"price list",
-            r"pricing",
-            r"rate card",
-            r"media kit",
-            r"sponsored (post|article|content|link)s?",
-            r"paid (post|placement|guest post|link|article)s?",
-            r"(we|i) charge",
-            r"(costs?|price is|for) (usd|eur|gbp)?\s?[$€£]\s?\d+",
-            r"[$€£]\s?\d+(\.\d\d)?",
-            r"\d+\s?(usd|eur|gbp|dollars|euros?)",
-            r"payment (via|by|through|in advance)",
-            r"paypal",
-            r"(is|are) (not )?free of charge",
-            r"how much (do you|would you|will you|can you) (pay|offer)",
-            r"what('s| is) your budget",
-            r"gesponsert\w*",
-            r"preisliste",
-            r"kosten(pflichtig)?",
-            r"article sponsorisé",
-            r"tarifs?",
-            r"artículo patrocinado",
-            r"precio",
-            r"articolo sponsorizzato",
-            r"prezzo",
-            r"gesponsord",
-            r"prijs",
-            r"artigo patrocinado",
-            r"preço",
-        ),
-    ),
-    (
-        "not_interested",
-        0.85,
-        _rx(
-            r"not interested",
-            r"no interest",
-            r"(we|i) (are|am|'re|'m) not (looking|accepting|interested)",
-            r"(we|i) (do not|don't) (accept|offer|do|publish|allow|need|want)",
-            r"no,? thanks?( you)?",
-            r"no thank you",
-            r"not at this time",
-            r"not (right )?now",
-            r"(we|i) (will|'ll) pass",
-            r"pass on this",
-            r"not a (good )?fit",
-            r"no guest posts?",
-            r"decline",
-            r"kein interesse",
-            r"nicht interessiert",
-            r"pas intéressée?s?",
-            r"non merci",
-            r"no (me|nos) interesa",
-            r"no estamos interesados",
-            r"non (sono|siamo) interessat[oi]",
-            r"geen interesse",
-            r"não (tenho|temos) interesse",
-            r"no",
-            r"nope",
-        ),
-    ),
-    (
-        "interested",
-        0.8,
-        _rx(
-            r"(i'm|i am|we're|we are|sounds) (very )?(interested|good|great)",
-            r"(yes|yeah|yep|sure|absolutely|definitely|of course)",
-            r"(send|share) (it|me|us|over|your|the) ?(draft|topics?|ideas?|article|details|over)?",
-            r"happy to (help|publish|accept|take a look|consider|review)",
-            r"(go|let's go) ahead",
-            r"(we|i) (would|'d) (love|like|be happy|be glad)",
-            r"(we|i)'d (love|like|be happy|be glad)",
-            r"sounds (good|great|interesting|fine)",
-            r"(that|this) works",
-            r"looking forward",
-            r"(we|i) accept guest posts",
-            r"interessiert",
-            r"gerne",
-            r"ja",
-            r"intéressée?s?",
-            r"avec plaisir",
-            r"oui",
-            r"interesad[oa]s?",
-            r"sí",
-            r"claro",
-            r"interessat[oi]",
-            r"volentieri",
-            r"geïnteresseerd",
-            r"graag",
-            r"interessad[oa]s?",
-            r"sim",
-            r"ok(ay)?",
-        ),
-    ),
-    # A question mark ends a question in every language we read; no word boundaries here.
-    ("question", 0.65, re.compile(r"\?")),
+# Unsubscribe wordings are read in every language (a request to stop must never be missed, and
+# these words mean nothing else); the words of the other intents only in their own language.
+UNSUBSCRIBE: list[str] = [
+    # English
+    r"unsubscribe( me)?",
+    r"remove (me|us|my (e-?mail|address|details|data))( from)?",
+    r"take (me|us|my (e-?mail|address)) off",
+    r"stop (e-?mailing|emailing|contacting|sending|writing to|messaging) (me|us)",
+    r"(do not|don't|never) (e-?mail|contact|write to|message) (me|us)( again)?",
+    r"opt(ed)?[- ]?out",
+    r"no more e-?mails?",
+    r"delete my (e-?mail|address|data|details)",
+    r"(i|we) (do not|don't) want (to receive |any )?(more |further )?(e-?mails|messages)",
+    r"stop",
+    # German
+    r"austragen",
+    r"tragen sie (mich|uns) .{0,40}aus",
+    r"abmelden",
+    r"abmeldung",
+    r"aus (ihrem|dem|eurem|deinem) (verteiler|newsletter|e-?mail-?verteiler|liste)",
+    r"keine (weiteren )?(e-?mails|nachrichten|mails|werbung)",
+    r"nicht mehr (kontaktieren|anschreiben|schreiben|anmailen)",
+    r"(entfernen|streichen|löschen) sie (mich|uns|meine (daten|adresse|e-?mail))",
+    # French
+    r"désinscri(re|vez|ption|vez-moi)",
+    r"desinscri(re|vez|ption)",
+    r"désabonne(r|z|ment|z-moi)",
+    r"ne (plus )?me (contactez|écrivez|sollicitez) plus",
+    r"ne m'(écrivez|envoyez|contactez) plus",
+    r"(retirez|supprimez|enlevez)[- ]moi",
+    r"ne (plus|pas) recevoir",
+    r"(retirer|supprimer) (mon adresse|mon e-?mail|mes coordonnées)",
+    # Spanish
+    r"dar(me)? de baja",
+    r"darme de baja",
+    r"(den|denme|de) de baja",
+    r"baja de (la|su|vuestra) lista",
+    r"no me (escriba|contacte|escriban|contacten)s?( más)?",
+    r"no (quiero|deseo) recibir",
+    r"(elimín|elimin|quít|quit|sáqu|saqu)e(n)?me",
+    r"cancelar (la |mi )?suscripción",
+    r"desuscribir(me)?",
+    # Italian
+    r"cancellami",
+    r"cancellatemi",
+    r"disiscriv\w+",
+    r"rimuove(temi|rmi)|rimuovimi",
+    r"non (voglio|desidero) (più )?ricevere",
+    r"non (contattatemi|scrivetemi|contattarmi|scrivermi) più",
+    r"cancellare (la mia iscrizione|il mio indirizzo|la mia e-?mail)",
+    r"annulla(re)? (l')?iscrizione",
+    # Dutch
+    r"uitschrijven",
+    r"schrijf (mij|me) uit",
+    r"afmelden",
+    r"verwijder (mij|me|ons|mijn (e-?mail|adres|gegevens))",
+    r"haal (mij|me|ons) (van|uit)",
+    r"geen (e-?mails|mails|berichten) meer",
+    r"niet meer (mailen|contacteren|benaderen|e-?mailen)",
+    # Portuguese
+    r"descadastr\w+",
+    r"cancelar (a |minha )?(inscrição|assinatura)",
+    r"(remova|removam|retire|tire)[- ]me",
+    r"me (remova|removam|retire|tire|descadastre)",
+    r"não (quero|desejo) (mais )?receber",
+    r"não me (contate|envie|mande|contatem|enviem|mandem)",
+    r"parar de (enviar|receber)",
+    r"(excluir|exclua|apagar|apague) (o )?meu (e-?mail|endereço|contato)",
 ]
 
+RULES: list[Rule] = [
+    Rule("unsubscribe", 0.95, {"any": UNSUBSCRIBE}),
+    Rule(
+        "wrong_person",
+        0.85,
+        {
+            "any": [
+                r"(no longer|not) (with|at|working (at|for)) (the company|\w+)",
+                r"(has|have) left (the company|\w+)",
+                r"(he|she|they) (has|have) left",
+                r"left the company",
+                r"no longer work(s|ing)? (here|there|for|at)",
+                r"(not|isn't|is not) the right (person|contact)",
+                r"wrong (person|contact|address|email)",
+                r"(i'm|i am) not (responsible|in charge|the (right )?person)",
+                r"(please )?(contact|reach out to|write to|email) (my colleague|our \w+ team)",
+            ],
+            "de": [r"nicht (mehr )?(zuständig|im unternehmen)", r"arbeitet nicht mehr"],
+            "fr": [r"ne (travaille|fait) plus partie", r"ne travaille plus"],
+            "es": [r"ya no trabaja"],
+            "it": [r"non lavora più"],
+            "nl": [r"werkt (hier )?niet meer"],
+            "pt": [r"não trabalha mais"],
+        },
+    ),
+    Rule(
+        "payment_request",
+        0.85,
+        {
+            "any": [
+                r"(our|the|a|my) (fee|price|rate|charge|cost)s?( is| are| for)?",
+                r"price list",
+                r"pricing",
+                r"rate card",
+                r"media kit",
+                r"sponsored (post|article|content|link)s?",
+                r"paid (post|placement|guest post|link|article)s?",
+                r"(we|i) charge",
+                r"(costs?|price is|for) (usd|eur|gbp)?\s?[$€£]\s?\d+",
+                r"[$€£]\s?\d+(\.\d\d)?",
+                r"\d+([.,]\d\d)?\s?[$€£]",
+                r"\d+\s?(usd|eur|gbp|dollars|euros?)",
+                r"payment (via|by|through|in advance)",
+                r"paypal",
+                r"(is|are) (not )?free of charge",
+                r"how much (do you|would you|will you|can you) (pay|offer)",
+                r"what('s| is) your budget",
+            ],
+            "de": [r"gesponsert\w*", r"preisliste", r"kosten(pflichtig)?"],
+            "fr": [r"article sponsorisé", r"tarifs?"],
+            "es": [r"artículo patrocinado", r"precio"],
+            "it": [r"articolo sponsorizzato", r"prezzo"],
+            "nl": [r"gesponsord", r"prijs"],
+            "pt": [r"artigo patrocinado", r"preço"],
+        },
+    ),
+    Rule(
+        "not_interested",
+        0.85,
+        {
+            "any": [
+                r"not interested",
+                r"no interest",
+                r"(we|i) (are|am|'re|'m) not (looking|accepting|interested)",
+                r"(we|i) (do not|don't) (accept|offer|do|publish|allow|need|want)",
+                r"no,? thanks?( you)?",
+                r"no thank you",
+                r"not at this time",
+                r"not (right )?now",
+                r"(we|i) (will|'ll) pass",
+                r"pass on this",
+                r"not a (good )?fit",
+                r"no guest posts?",
+                r"decline",
+                r"nope",
+            ],
+            "en": [r"no"],
+            "de": [
+                r"kein (interesse|bedarf)",
+                r"nicht interessiert",
+                r"nein,? danke",
+                r"nein",
+                r"wir (veröffentlichen|akzeptieren|nehmen|bieten) keine",
+            ],
+            "fr": [
+                r"pas intéressée?s?",
+                r"non,? merci",
+                r"ne (nous|m')intéresse pas",
+                r"nous n'acceptons pas",
+                r"non",
+            ],
+            "es": [
+                r"no (me|nos) interesa",
+                r"no estamos interesados",
+                r"no,? gracias",
+                r"no aceptamos",
+                r"no",
+            ],
+            "it": [
+                r"non (sono|siamo) interessat[oi]",
+                r"non (mi|ci) interessa",
+                r"no,? grazie",
+                r"non accettiamo",
+                r"no",
+            ],
+            "nl": [
+                r"geen interesse",
+                r"niet geïnteresseerd",
+                r"nee,? (bedankt|dank je|dank u)",
+                r"wij accepteren geen",
+                r"nee",
+            ],
+            "pt": [
+                r"não (tenho|temos) interesse",
+                r"não (estou|estamos) interessad[oa]s?",
+                r"não,? obrigad[oa]",
+                r"não aceitamos",
+                r"não me interessa",
+                r"não",
+            ],
+        },
+    ),
+    Rule(
+        "interested",
+        0.8,
+        {
+            "any": [
+                r"(i'm|i am|we're|we are|sounds) (very )?(interested|good|great)",
+                r"(send|share) (it|me|us|over|your|the) ?(draft|topics?|ideas?|article|details"
+                r"|over)?",
+                r"happy to (help|publish|accept|take a look|consider|review)",
+                r"(go|let's go) ahead",
+                r"(we|i) (would|'d) (love|like|be happy|be glad)",
+                r"(we|i)'d (love|like|be happy|be glad)",
+                r"sounds (good|great|interesting|fine)",
+                r"(that|this) works",
+                r"looking forward",
+                r"(we|i) accept guest posts",
+                r"ok(ay)?",
+            ],
+            "en": [r"(yes|yeah|yep|sure|absolutely|definitely|of course)"],
+            "de": [r"interessiert", r"gerne", r"ja"],
+            "fr": [r"intéressée?s?", r"avec plaisir", r"oui"],
+            "es": [r"interesad[oa]s?", r"sí", r"claro"],
+            "it": [r"interessat[oi]", r"volentieri", r"sì"],
+            "nl": [r"geïnteresseerd", r"graag", r"ja"],
+            "pt": [r"interessad[oa]s?", r"sim", r"claro"],
+        },
+    ),
+]
+QUESTION_RE = re.compile(r"[?？¿]")  # a question mark ends a question in every language we read
 
-_CASED = [re.compile(pattern.pattern) for _, _, pattern in RULES]
+
+@dataclass(frozen=True)
+class _Compiled:
+    rule: Rule
+    by_lang: dict[str, tuple[re.Pattern[str], re.Pattern[str]]]  # (ignore case, cased twin)
+
+
+def _compile(rule: Rule) -> _Compiled:
+    compiled = {}
+    for lang, words in rule.words.items():
+        pattern = _rx(words)
+        compiled[lang] = (pattern, re.compile(pattern.pattern))
+    return _Compiled(rule, compiled)
+
+
+_COMPILED = [_compile(rule) for rule in RULES]
+compiled_langs = ("any", *language.OURS)
 
 
 @dataclass
@@ -183,27 +275,50 @@ class Intent:
 
 
 def classify_text(text: str) -> Intent:
-    """The first rule that matches the new text decides; nothing matching is `other`."""
+    """The first rule that matches the new text decides; nothing matching is `other`. The
+    language is read first: a word of one language is matched only in a text of that
+    language (English words also in a text whose language is unclear)."""
     sample = " ".join(text.split())[:4000]
     if not sample:
         return Intent("other", 0.4, ["no new text"])
+    lang = language.detect(sample)
+    # A text whose language is unclear is read in every language, but without the short
+    # words that mean something else in another one ("ja", "no", "sim").
+    readable = ("any", lang) if lang else tuple(compiled_langs)
     # ASCII text is lowered once and read with the case-sensitive twins of the rules (the same
     # matches at the same offsets, at a fraction of the cost of IGNORECASE alternations).
     ascii_text = sample.isascii()
     haystack = sample.lower() if ascii_text else sample
-    for (name, confidence, pattern), cased in zip(RULES, _CASED, strict=True):
-        for found in (cased if ascii_text else pattern).finditer(haystack):
+    for compiled in _COMPILED:
+        name, confidence = compiled.rule.name, compiled.rule.confidence
+        hits = []
+        for key in readable:
+            if key not in compiled.by_lang:
+                continue
+            pattern, cased = compiled.by_lang[key]
+            hits += list((cased if ascii_text else pattern).finditer(haystack))
+        for found in sorted(hits, key=lambda m: m.start()):
             matched = sample[found.start() : found.end()]
             word = matched.lower()
-            if word in ("no", "stop") and len(sample) > 40:
+            if word in _BARE and len(sample) > 40:
                 # A bare "no" or "stop" decides only a one-line answer; in prose it is anything.
                 continue
             if name == "interested" and _negated(sample, found.start()):
                 continue
-            return Intent(name, confidence, [f"{name}: matched {matched!r}"])
+            if lang is None and language.is_function_word(word):
+                continue
+            reasons = [f"{name}: matched {matched!r}"]
+            if lang and lang != "en":
+                reasons.append(f"language: {lang}")
+            return Intent(name, confidence, reasons)
+    if QUESTION_RE.search(sample):
+        return Intent("question", 0.65, ["question: a question mark"])
     return Intent("other", 0.5, ["no intent rule matched"])
+
+
+_BARE = {"no", "stop", "nein", "non", "nee", "não"}
 
 
 def _negated(text: str, start: int) -> bool:
     before = text[max(0, start - 20) : start].lower()
-    return bool(re.search(r"\b(not|n't|no|nicht|pas|non|niet|não)\s*$", before))
+    return bool(re.search(r"\b(not|n't|no|nicht|pas|non|niet|não|nicht so)\s*$", before))

@@ -1,11 +1,13 @@
 """Which of our sent messages an inbound message answers.
 
 Order of evidence: `In-Reply-To`, then `References` from last to first (agreeing with the
-subject), then for bounces the original message embedded in the report or the failed
-recipient, then the sender's address (a lead we contacted in the last 60 days), then, flagged
-as low confidence, another address on that lead's domain (a colleague), only when exactly one
-workspace contacted it. Lookups are batched: one poll batch costs a few queries, not a few per
-message.
+subject), then for bounces the original message embedded in the report or, when the report
+quotes none of our Message-IDs, the failed recipient (the address the message was sent to
+before any forwarding or alias address the report names; the latest attempt to it within 30
+days, an address we never wrote to matching nothing), then the sender's address (a lead we
+contacted in the last 60 days), then, flagged as low confidence, another address on that
+lead's domain (a colleague), only when exactly one workspace contacted it. Lookups are
+batched: one poll batch costs a few queries, not a few per message.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +28,9 @@ from .classify import Result
 from .parsing import Parsed
 
 CONTACT_WINDOW = timedelta(days=60)
+# A bounce arrives within minutes, or days when the server retried: a report about an address
+# we last wrote to more than 30 days ago is not about that attempt.
+BOUNCE_WINDOW = timedelta(days=30)
 
 
 @dataclass(slots=True)
@@ -41,6 +46,7 @@ class SentRef:
     recipient_domain: str
     subject: str
     message_id: str
+    sent_at: datetime | None = None
 
 
 SENT_COLUMNS = (
@@ -52,6 +58,7 @@ SENT_COLUMNS = (
     OutreachAttempt.recipient_domain,
     OutreachAttempt.subject,
     OutreachAttempt.message_id,
+    OutreachAttempt.sent_at,
 )
 
 
@@ -76,6 +83,7 @@ class AttemptIndex:
     by_message_id: dict[str, SentRef] = field(default_factory=dict)
     by_recipient: dict[str, list[SentRef]] = field(default_factory=dict)
     by_domain: dict[str, list[SentRef]] = field(default_factory=dict)
+    loaded_at: datetime | None = None  # `now` when loaded: the bounce window ends here
 
 
 def domain_of(address: str) -> str:
@@ -93,7 +101,7 @@ def needs_of(parsed: Parsed, result: Result | None) -> Needs:
         needs.message_ids.add(parsed.message_id)
     if result is not None and result.bounce is not None:
         needs.message_ids.update(result.bounce.original_message_ids)
-        needs.addresses.update(r.address for r in result.bounce.recipients if r.address)
+        needs.addresses.update(a for r in result.bounce.recipients for a in r.addresses())
     if parsed.from_email:
         needs.addresses.add(parsed.from_email)
         domain = domain_of(parsed.from_email)
@@ -110,7 +118,7 @@ async def load_index(session: AsyncSession, needs: Iterable[Needs], now: datetim
         ids |= need.message_ids
         addresses |= need.addresses
         domains |= need.domains
-    index = AttemptIndex()
+    index = AttemptIndex(loaded_at=now)
     for chunk in in_batches(sorted(ids)):
         rows = await session.execute(
             select(*SENT_COLUMNS).where(OutreachAttempt.message_id.in_(chunk))
@@ -164,9 +172,10 @@ def match(parsed: Parsed, result: Result | None, index: AttemptIndex) -> Match |
             if message_id in index.by_message_id:
                 return Match(index.by_message_id[message_id], "bounce_original")
         for recipient in bounce.recipients:
-            found = _single_workspace(index.by_recipient.get(recipient.address, []))
-            if found is not None:
-                return Match(found, "bounce_recipient")
+            for address in recipient.addresses():
+                found = _single_workspace(_recent(index, index.by_recipient.get(address, [])))
+                if found is not None:
+                    return Match(found, "bounce_recipient")
         # A bounce comes from a mail server, not from the lead: no sender-based matching.
         return None
     if not parsed.from_email:
@@ -184,6 +193,18 @@ def match(parsed: Parsed, result: Result | None, index: AttemptIndex) -> Match |
 def _same_subject(parsed: Parsed, attempt: SentRef) -> bool:
     ours, theirs = subject_key(attempt.subject), subject_key(parsed.subject)
     return bool(ours) and bool(theirs) and (ours in theirs or theirs in ours)
+
+
+def _recent(index: AttemptIndex, attempts: list[SentRef]) -> list[SentRef]:
+    if index.loaded_at is None:
+        return attempts
+    since = index.loaded_at - BOUNCE_WINDOW
+    return [a for a in attempts if a.sent_at is None or _aware(a.sent_at) >= since]
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for UTC columns on some paths.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _single_workspace(attempts: list[SentRef]) -> SentRef | None:
