@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     # Per attempt (the writer retries once); on expiry the offline writer answers instead.
     llm_timeout_seconds: float = Field(default=20.0, gt=0)
+    # A second opinion from that model on human replies the rules are unsure of.
+    reply_llm_classify: bool = False
 
     policy_sender_daily_cap: int = Field(default=50, ge=0)
     policy_domain_daily_cap: int = Field(default=5, ge=0)

@@ -108,3 +108,17 @@ def test_hostile_input_never_raises() -> None:
     ]
     for raw in samples:
         classify(parse(raw), today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("No.", "not_interested"),  # a one-word answer is an answer in any language
+        ("No", "not_interested"),
+        ("Ja!", "interested"),
+        # In prose whose language is unclear, "ja" may be Latvian "if": no yes is read.
+        ("Ja, ja nepieciešams, sazinieties ar mani", "other"),
+    ],
+)
+def test_a_short_word_decides_only_as_the_whole_reply(text: str, expected: str) -> None:
+    assert classify_text(text).classification == expected

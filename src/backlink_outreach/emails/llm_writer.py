@@ -1,29 +1,24 @@
-"""The LLM writer: any OpenAI-compatible chat endpoint, asked for JSON, answers validated.
+"""The LLM writer: any OpenAI-compatible chat endpoint (`llm.py`), asked for JSON, answers
+validated.
 
-Every failure (timeout, connection error, error status, output that is not the JSON we asked for
-or breaks a rule) raises `LlmFailure` with a short reason code; the service then falls back to the
-offline writer. Neither prompts nor answers are logged: they hold message bodies.
+Every failure (the model's, or an answer that breaks a rule) raises `LlmFailure` with a short
+reason code; the service then falls back to the offline writer.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-import openai
-
 from ..config import Settings
+from ..llm import LlmFailure, ask_json, is_configured
 from .offline_writer import FOLLOW_UP_MAX_WORDS, SUBJECT_MAX_CHARS, SUGGESTIONS
 from .offline_writer import subject_suggestions as offline_subjects
 from .wording import clean_inline, site_label, word_count
 from .writer import Draft, FollowUpRequest, PersonalizeRequest, PitchRequest
 
-# One retry absorbs a blip; more would keep the caller waiting when the offline writer can answer.
-MAX_RETRIES = 1
 PITCH_MAX_WORDS = 200
 _KEEP_BASE = "Start from base_email: keep its pitch and facts, adjust only the wording. "
-_FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
 
 SYSTEM = (
     "You write short, honest outreach emails for link building: guest post pitches, "
@@ -31,18 +26,6 @@ SYSTEM = (
     "hype, no spam-trigger phrases, no links, no markdown, no placeholders and no curly braces. "
     "Answer with one JSON object and nothing else."
 )
-
-
-class LlmFailure(Exception):
-    """The model gave no usable answer; `reason` is a short code safe to log."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def is_configured(settings: Settings) -> bool:
-    return bool(settings.llm_base_url and settings.llm_model)
 
 
 def _details(**fields: object) -> str:
@@ -57,40 +40,7 @@ class LlmWriter:
         self.settings = settings
 
     async def _ask(self, task: str) -> dict[str, Any]:
-        key = self.settings.llm_api_key
-        try:
-            async with openai.AsyncOpenAI(
-                base_url=self.settings.llm_base_url,
-                # Local servers (Ollama, llama.cpp) need no key, but the SDK insists on one.
-                api_key=key.get_secret_value() if key else "not-needed",
-                timeout=self.settings.llm_timeout_seconds,
-                max_retries=MAX_RETRIES,
-            ) as client:
-                completion = await client.chat.completions.create(
-                    model=self.settings.llm_model or "",
-                    messages=[
-                        {"role": "system", "content": SYSTEM},
-                        {"role": "user", "content": task},
-                    ],
-                    temperature=0.7,
-                )
-        except openai.APITimeoutError:
-            raise LlmFailure("timeout") from None
-        except openai.APIStatusError as exc:
-            raise LlmFailure(f"status_{exc.status_code}") from None
-        except openai.APIError as exc:
-            raise LlmFailure(type(exc).__name__) from None  # e.g. APIConnectionError
-        except ValueError:
-            # A 200 whose body is not JSON: the SDK lets the decoder's error through.
-            raise LlmFailure("invalid_response") from None
-        try:
-            # The SDK builds response objects without validating them: trust no shape.
-            content = completion.choices[0].message.content
-        except (AttributeError, IndexError, KeyError, TypeError):
-            content = None
-        if not isinstance(content, str) or not content.strip():
-            raise LlmFailure("empty_answer")
-        return _parse_object(content)
+        return await ask_json(self.settings, SYSTEM, task, temperature=0.7)
 
     async def pitch(self, request: PitchRequest) -> Draft:
         p = request.prospect
@@ -172,22 +122,6 @@ class LlmWriter:
         )
         answer = await self._ask(task)
         return Draft(subject="", body=_body(answer.get("body"), FOLLOW_UP_MAX_WORDS))
-
-
-def _parse_object(content: str) -> dict[str, Any]:
-    text = _FENCE.sub("", content.strip())
-    try:
-        value = json.loads(text)
-    except ValueError:
-        # Some models wrap the object in a sentence; try the outermost braces once.
-        start, end = text.find("{"), text.rfind("}")
-        try:
-            value = json.loads(text[start : end + 1]) if 0 <= start < end else None
-        except ValueError:
-            value = None
-    if not isinstance(value, dict):
-        raise LlmFailure("invalid_json")
-    return value
 
 
 def _subject(value: object) -> str | None:

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import structlog
 
+from .. import llm
 from .. import sender as senders
 from ..auth import Principal
 from ..campaigns import service as campaigns
@@ -56,10 +57,10 @@ def reply_subject(original_subject: str) -> str:
 
 
 async def _write(settings: Settings, operation: str, call: Callable[[Writer], Awaitable[T]]) -> T:
-    if llm_writer.is_configured(settings):
+    if llm.is_configured(settings):
         try:
             return await call(llm_writer.LlmWriter(settings))
-        except llm_writer.LlmFailure as exc:
+        except llm.LlmFailure as exc:
             # The reason code only: prompts and answers hold message bodies.
             log.warning("llm_fallback", operation=operation, reason=exc.reason)
     return await call(OfflineWriter())

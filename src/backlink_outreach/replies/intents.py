@@ -305,7 +305,9 @@ def classify_text(text: str) -> Intent:
                 continue
             if name == "interested" and _negated(sample, found.start()):
                 continue
-            if lang is None and language.is_function_word(word):
+            if lang is None and language.is_function_word(word) and not _whole(sample, word):
+                # In prose such a word may be another language's "if" or "from"; as the whole
+                # reply ("No.", "Ja!") it is an answer in any language.
                 continue
             reasons = [f"{name}: matched {matched!r}"]
             if lang and lang != "en":
@@ -317,6 +319,11 @@ def classify_text(text: str) -> Intent:
 
 
 _BARE = {"no", "stop", "nein", "non", "nee", "não"}
+_PUNCTUATION = " \t.!,;:-—"
+
+
+def _whole(sample: str, word: str) -> bool:
+    return sample.strip(_PUNCTUATION).lower() == word
 
 
 def _negated(text: str, start: int) -> bool:

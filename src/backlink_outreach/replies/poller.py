@@ -21,6 +21,7 @@ from ..database import Database
 from ..db import insert_for, utcnow
 from ..ids import new_id
 from ..models import MailboxState
+from . import second_opinion
 from .filing import Outcome, Prepared, file_batch, prepare
 from .imap import Fetched, Mailbox, mailbox_id
 
@@ -125,6 +126,8 @@ async def _poll(settings: Settings, db: Database, box_id: str, owner: str) -> li
                 else None
             )
             prepared = await _prepare_all(fetched, utcnow().date())
+            if second_opinion.is_enabled(settings):
+                await second_opinion.reconsider(settings, prepared)
             while len(filings) >= FILING_AHEAD:
                 outcomes += await filings.popleft()
             previous = filings[-1] if filings else None
