@@ -18,7 +18,7 @@ from . import __version__
 from .analytics.router import router as analytics_router
 from .auth import TokenVerifier
 from .campaigns.router import router as campaigns_router
-from .config import API_PREFIX, Settings, get_settings
+from .config import API_PREFIX, ConfigError, Settings, get_settings
 from .database import Database
 from .db import create_engine
 from .discovery.router import router as discovery_router
@@ -26,10 +26,17 @@ from .duties import DUTIES
 from .emails.router import router as emails_router
 from .emails.templates_router import router as templates_router
 from .errors import install_error_handlers
+from .integrations import docs
+from .integrations.api_keys import ApiKeyVerifier
+from .integrations.keys_router import router as api_keys_router
+from .integrations.webhooks.router import router as webhooks_router
 from .leads.router import router as leads_router
 from .logs import configure_logging
+from .mailboxes import keys as mailbox_keys
+from .mailboxes.router import router as mailboxes_router
 from .middleware import BodySizeLimit, CatchUnhandledErrors, RejectNulBytes, RequestContext
 from .outreach.router import router as outreach_router
+from .placements.router import router as placements_router
 from .replies.router import router as replies_router
 from .suppression.router import router as suppression_router
 from .worker import run_forever
@@ -62,6 +69,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Secrets stored under another key (after rotate-secrets-key): refuse to start, in words.
+        async with database.read() as session:
+            problem = await mailbox_keys.startup_problem(session, settings)
+        if problem is not None:
+            log.error("secrets_key_mismatch", problem=problem)
+            raise ConfigError(problem)
         stop = asyncio.Event()
         task = None
         if embedded_worker:
@@ -78,12 +91,15 @@ def create_app(
         title="Backlink Outreach API",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # served from shipped assets by `integrations.docs`
+        redoc_url=None,
         description="Self-hostable link-building outreach: campaigns, discovery, "
         "email writing, policy-gated sending, replies and analytics.",
     )
     app.state.settings = settings
     app.state.database = database
     app.state.verifier = TokenVerifier(settings)
+    app.state.api_keys = ApiKeyVerifier(database)
 
     install_error_handlers(app)
     for router in (
@@ -96,8 +112,14 @@ def create_app(
         replies_router,
         suppression_router,
         analytics_router,
+        placements_router,
+        mailboxes_router,
+        api_keys_router,
+        webhooks_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+
+    docs.install(app)
 
     @app.get("/health", tags=["operations"])
     async def health() -> JSONResponse:

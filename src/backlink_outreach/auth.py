@@ -10,14 +10,15 @@ import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Protocol
 
 import httpx
 import jwt
 import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 
 from .config import Settings
 from .errors import NotAuthenticated, NotFound
@@ -38,14 +39,21 @@ MAX_ID_CHARS = 255
 class Principal:
     user_id: str
     org_id: str | None = None
+    # An API key (integrations/api_keys.py): it acts in the one workspace where it was made,
+    # with its scopes. None for a Clerk session.
+    key_id: str | None = None
+    key_workspace: str | None = None
+    scopes: frozenset[str] | None = None
 
     @property
     def workspace_id(self) -> str:
         """The current workspace: the active organisation, else the personal one."""
-        return self.org_id or self.user_id
+        return self.key_workspace or self.org_id or self.user_id
 
     @property
     def workspaces(self) -> frozenset[str]:
+        if self.key_workspace is not None:
+            return frozenset((self.key_workspace,))
         return frozenset(w for w in (self.user_id, self.org_id) if w)
 
     def require_workspace(self, workspace_id: str | None) -> str:
@@ -220,10 +228,36 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-async def current_principal(request: Request) -> Principal:
-    """FastAPI dependency: the verified caller."""
-    verifier: TokenVerifier = request.app.state.verifier
-    principal = await verifier.verify(bearer_token(request))
+class KeyVerifier(Protocol):
+    async def verify(self, token: str, method: str) -> Principal: ...
+
+
+API_KEY_PREFIX = "blo_"
+
+
+# Declares the bearer scheme in the OpenAPI document (the Authorize button of `/docs`); it never
+# refuses a request itself: `bearer_token` and the verifiers do.
+BEARER_SCHEME = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerAuth",
+    description="A Clerk session token (RS256 JWT) or an API key (`blo_...`).",
+)
+
+
+async def current_principal(
+    request: Request, _scheme: Annotated[Any, Depends(BEARER_SCHEME)] = None
+) -> Principal:
+    """FastAPI dependency: the verified caller (a Clerk session token, or an API key, which
+    `app.state.api_keys` checks against the database on every request)."""
+    token = bearer_token(request)
+    if token.startswith(API_KEY_PREFIX):
+        keys: KeyVerifier | None = getattr(request.app.state, "api_keys", None)
+        if keys is None:
+            raise NotAuthenticated()
+        principal = await keys.verify(token, request.method)
+    else:
+        verifier: TokenVerifier = request.app.state.verifier
+        principal = await verifier.verify(token)
     structlog.contextvars.bind_contextvars(user_id=principal.user_id)
     return principal
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import shlex
 import signal
@@ -22,6 +23,8 @@ from .discovery.cli import register as register_discover
 from .doctor import examine
 from .duties import DUTIES
 from .logs import configure_logging
+from .mailboxes import keys as mailbox_keys
+from .mailboxes import secrets as mailbox_secrets
 from .migrations import current_revision, head_revision, upgrade
 from .outreach.resolve import NotStuck, resolve
 from .worker import run_forever, run_once
@@ -62,6 +65,7 @@ def serve(
         os.environ["PUBLIC_BASE_URL"] = base
     get_settings.cache_clear()  # the app factory reads the settings again, in this process
     settings = _settings_or_exit()
+    _check_secrets_key(settings)
     err.print(f"Backlink Outreach on {base}  (docs: {base}/docs, auth: {settings.auth_mode})")
     if settings.auth_mode == "dev":
         err.print(f"Get a token: [bold]{dev_token_command(settings)}[/bold]")
@@ -82,6 +86,7 @@ def worker(
     """Run the background worker (due follow-ups, mailbox polls) without serving HTTP."""
     settings = _settings_or_exit()
     configure_logging(settings.log_level)
+    _check_secrets_key(settings)
 
     async def main() -> None:
         db = Database.open(settings.resolved_database_url)
@@ -246,6 +251,72 @@ async def _resolve(settings: Settings, attempt_id: str, outcome: str) -> int:
         await db.dispose()
     err.print(f"{attempt.id} is now {attempt.status} (nothing was re-sent)")
     return 0
+
+
+def _check_secrets_key(settings: Settings) -> None:
+    """Refuse to start when the stored secrets were sealed under another SECRETS_KEY."""
+
+    async def problem() -> str | None:
+        db = Database.open(settings.resolved_database_url)
+        try:
+            async with db.read() as session:
+                return await mailbox_keys.startup_problem(session, settings)
+        except Exception:  # noqa: BLE001 - an unreachable database is reported elsewhere
+            return None
+        finally:
+            await db.dispose()
+
+    found = asyncio.run(problem())
+    if found is not None:
+        err.print(f"[red]error:[/red] {found}")
+        raise typer.Exit(2)
+
+
+@app.command("rotate-secrets-key")
+def rotate_secrets_key(
+    new_key_file: Path = typer.Option(
+        ..., "--new-key-file", help="A file holding the new key: base64 of 32 random bytes."
+    ),
+) -> None:
+    """Re-encrypt every stored secret (mailbox passwords, DKIM keys) under a new key, in one
+    transaction. Then set SECRETS_KEY to the new key and restart."""
+    settings = get_settings()
+    try:
+        old_key = mailbox_secrets.secrets_key(settings)
+        new_key = mailbox_secrets.parse_key(
+            new_key_file.read_text(), f"the key file {new_key_file}"
+        )
+    except mailbox_secrets.SecretsNotConfigured as exc:
+        err.print(f"[red]error:[/red] {exc.msg}")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        err.print(f"[red]error:[/red] cannot read {new_key_file}: {exc.strerror}")
+        raise typer.Exit(2) from None
+
+    async def main() -> int:
+        db = Database.open(settings.resolved_database_url)
+        try:
+            async with db.write() as session:
+                return await mailbox_keys.rotate(session, old_key, new_key)
+        finally:
+            await db.dispose()
+
+    try:
+        changed = asyncio.run(main())
+    except mailbox_keys.WrongKey as exc:
+        err.print(f"[red]error:[/red] {exc}; nothing was changed")
+        raise typer.Exit(1) from None
+    configured = settings.secrets_key is not None and settings.secrets_key.get_secret_value()
+    if not configured:
+        # Development: the key lives in the data folder; it now holds the new one.
+        path = mailbox_secrets.key_file(settings)
+        path.write_text(base64.b64encode(new_key).decode() + "\n")
+        err.print(f"re-encrypted {changed} secrets; {path} now holds the new key")
+        return
+    err.print(
+        f"re-encrypted {changed} secrets; set SECRETS_KEY to the key in {new_key_file} and "
+        "restart (the old key no longer opens them)"
+    )
 
 
 # `discover "KEYWORD" [--campaign ID] [--max N]`, implemented beside discovery.

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     imap_security: Literal["none", "starttls", "ssl"] = "ssl"
     imap_folder: str = "INBOX"
     poll_interval_seconds: int = 300
+    # `host:port` of the DNS server that `POST /mailboxes/{id}/test` asks; the system resolver
+    # when unset.
+    dns_resolver: str | None = None
 
     search_provider: str | None = None
     searxng_url: str | None = None
@@ -78,6 +81,11 @@ class Settings(BaseSettings):
     discovery_page_timeout_seconds: float = Field(default=20.0, gt=0)
     discovery_max_page_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     discovery_search_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Placements (issue 17): the re-check interval (each gets jitter of at most 10 % of it);
+    # the checker fetches with the crawler's limits above, at most this many pages at once.
+    link_check_interval_hours: float = Field(default=168.0, gt=0, le=24 * 365)
+    link_check_concurrency: int = Field(default=64, ge=1, le=256)
+    link_check_batch: int = Field(default=1000, ge=1, le=10_000)
 
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
@@ -91,6 +99,23 @@ class Settings(BaseSettings):
     policy_domain_daily_cap: int = Field(default=5, ge=0)
     policy_workspace_daily_cap: int = Field(default=500, ge=0)
     policy_duplicate_window_days: int = Field(default=30, ge=0)
+
+    # Mailboxes (issue 13): the key that seals their passwords and DKIM keys (base64 of 32
+    # bytes; AUTH_MODE=dev makes a key file in the data folder when unset), and the bounce
+    # breaker: a mailbox with 3+ hard bounces in its last 50 sends, over this percentage of them,
+    # is paused (0 turns the breaker off).
+    secrets_key: SecretStr | None = None
+    bounce_breaker_percent: float = Field(default=5.0, ge=0, le=100)
+
+    # Webhooks (issue 18): loopback and private addresses allowed (tests, private deployments);
+    # each delivery's timeout; how long a claimed delivery stays another worker's before it is
+    # due again (a killed worker's deliveries come back after it); a claim's size; posts in
+    # flight per worker.
+    webhook_allow_private_networks: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+    webhook_batch_size: int = Field(default=200, ge=1, le=5000)
+    webhook_concurrency: int = Field(default=32, ge=1, le=512)
 
     worker_interval_seconds: float = 5.0
 
@@ -106,6 +131,7 @@ class Settings(BaseSettings):
         "search_provider",
         "mail_outbox_dir",
         "smtp_ca_file",
+        "dns_resolver",
         mode="before",
     )
     @classmethod

@@ -115,11 +115,40 @@ def _idna_host(host: str) -> str:
     return idna.encode(host.lower()).decode("ascii")
 
 
+# A bare host, as users paste them (`green.example`, `green.example:8080/write-for-us`): a
+# dotted name or IPv4 address, an optional port, then the end or a path, query or fragment.
+# `mailto:x@y` or `javascript:...` are not: what precedes their colon is no port.
+_BARE_HOST = re.compile(r"[^/?#@:\[\]\\]+\.[^/?#@:\[\]\\]+(?::[0-9]*)?(?:[/?#]|\Z)")
+
+
+def looks_like_host(value: str) -> bool:
+    """`value` is a bare host name (`example.com`), no scheme, path or address."""
+    host = value.strip().lower()
+    return bool(host) and _HOST.match(host) is not None and "." in host
+
+
+def _with_scheme(url: str) -> str:
+    """`https://` in front of a bare host (API.md part 2); anything else as it is."""
+    if "://" in url:
+        return url
+    if url.startswith("//"):
+        return "https:" + url
+    if _BARE_HOST.match(url):
+        return "https://" + url
+    return url
+
+
 @lru_cache(maxsize=65536)
 def normalize_website_url(raw: str) -> tuple[str, str]:
-    """Return (url, domain) for an http(s) URL with a host; raise InvalidValue otherwise."""
+    """Return (url, domain) for an http(s) URL with a host; raise InvalidValue otherwise. A
+    bare host (`green.example`, `green.example/write-for-us`) is read as `https://` it. This
+    is the one reader of website URLs: lead create, bulk add, CSV import and discovery's
+    saves all go through `LeadCreate`, whose validator calls it."""
     url = raw.strip()
     if not url or len(url) > 2048 or _UNSAFE_URL_CHAR.search(url):
+        raise InvalidValue("invalid URL")
+    url = _with_scheme(url)
+    if len(url) > 2048:
         raise InvalidValue("invalid URL")
     try:
         scheme, host = _scheme_and_host(url)

@@ -4,11 +4,15 @@ pass runs them. `app.py` (the embedded worker) and `cli.py` (`worker`) hand this
 
 from __future__ import annotations
 
+from .integrations.webhooks.delivery import deliver_due as deliver_webhooks
 from .outreach.followup_sender import send_due as send_due_follow_ups
+from .placements.duty import recheck_due as recheck_placements
 from .replies.service import poll_duty as poll_mailbox
 from .worker import Duties
 
 DUTIES: Duties = (
     ("follow_ups", send_due_follow_ups),
     ("mailbox_poll", poll_mailbox),
+    ("link_checks", recheck_placements),
+    ("webhooks", deliver_webhooks),
 )

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from .config import Settings
 from .domains import InvalidValue, normalize_sender_email
 from .errors import Unprocessable
+from .models import DEFAULT_MAILBOX_ID
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,11 @@ class Sender:
     unsubscribe_mailto: str  # the address of the List-Unsubscribe mailto
     dkim: Dkim | None = None
     signature: str | None = None  # appended to every body, above the compliance footer
+    # The mailbox it is (`mbx_default`: the settings), its cap today (None: the deployment's
+    # POLICY_SENDER_DAILY_CAP) and how its messages leave (`smtp`, or `outbox` files).
+    mailbox_id: str = DEFAULT_MAILBOX_ID
+    daily_cap: int | None = None
+    delivery: str = "smtp"
 
     def sendable_address(self) -> str:
         """The From address, or a 422 saying the configuration is unusable."""
@@ -63,6 +69,7 @@ def from_settings(settings: Settings) -> Sender:
         website=_site_of(settings.public_base_url) or email.rsplit("@", 1)[-1],
         unsubscribe_mailto=settings.unsubscribe_mailto or settings.smtp_reply_to or email,
         dkim=dkim,
+        delivery="smtp" if settings.smtp_host or settings.mail_outbox_dir is None else "outbox",
     )
 
 

@@ -232,6 +232,9 @@ async def test_snapshot_totals_current_workspace(db: Database, api: Api, frozen:
             "placement_rate": 2 / 6,
             "bounce_rate": 3 / 9,
         },
+        "live_links": 0,
+        "lost_links": 0,
+        "nofollow_links": 0,
         "leads_by_status": {
             "discovered": 1,
             "contacted": 1,

@@ -145,6 +145,8 @@ async def test_export_leads(db: Database, api: Api) -> None:
             "contact_name",
             "notes",
             "consent",
+            "target_url",
+            "anchor_text",
         ],
         [
             "lead_one",
@@ -163,6 +165,8 @@ async def test_export_leads(db: Database, api: Api) -> None:
             "'+1 555 0100",
             '\'-10% off\nsecond line, "quoted"',
             "true",
+            "",
+            "",
         ],
         [
             "lead_two",
@@ -181,6 +185,8 @@ async def test_export_leads(db: Database, api: Api) -> None:
             "",
             "'\tTabbed",
             "false",
+            "",
+            "",
         ],
     ]
 

@@ -24,6 +24,8 @@ FIELDS = {
     "relevance_score": None,
     "guest_post_likelihood": 1.0,
     "source": "csv",
+    "target_url": "https://ours.example/guides/composting",
+    "anchor_text": "Jardín guide",
 }
 
 

@@ -46,6 +46,8 @@ lead_rows = st.fixed_dictionaries(
         "status": st.sampled_from(LEAD_STATUSES),
         "created_at": times,
         "updated_at": times,
+        "target_url": optional_texts,
+        "anchor_text": optional_texts,
     }
 )
 campaign_rows = st.fixed_dictionaries(

@@ -32,7 +32,7 @@ def _is_422(response: Any, *loc: str | int) -> None:
         ("OPTIONS", "/campaigns", "GET, POST"),
         ("PUT", "/campaigns/cmp_x", "GET, DELETE"),
         ("OPTIONS", "/emails/templates", "GET, POST"),
-        ("PATCH", "/emails/templates/tpl_x", "GET, DELETE"),
+        ("PUT", "/emails/templates/tpl_x", "GET, PATCH, DELETE"),
         ("OPTIONS", "/suppression", "GET, POST"),
         ("DELETE", "/unsubscribe/token", "GET, POST"),
     ],

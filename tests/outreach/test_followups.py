@@ -167,7 +167,7 @@ async def test_failed_follow_up_is_recorded(
         clock.move_to(START + timedelta(days=2, hours=1))
         assert (await ctx())["follow_ups"] == 0
     first, second = (await mail_api.get(f"/campaigns/{campaign['id']}/follow-ups")).json()
-    assert first["status"] == "failed" and first["reason"].startswith("permanent: 550")
+    assert first["status"] == "failed" and first["reason"] == "recipient refused 5.1.1 User unknown"
     assert (second["status"], second["reason"]) == ("cancelled", "bounced")
     lead_now = (await mail_api.get(f"/campaigns/{campaign['id']}")).json()["leads"][0]
     assert lead_now["status"] == "bounced"

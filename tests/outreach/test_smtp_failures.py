@@ -1,19 +1,38 @@
-"""Each way SMTP can fail: the caller gets the generic 500, the attempt is stored `failed` with a
-short error, and the cap slot is freed; a permanent recipient refusal also suppresses."""
+"""Each way SMTP can fail: the caller gets the generic 500, the attempt is stored `failed` with
+the contract's words for what happened (API.md "Message correctness"), and the cap slot is freed;
+a permanent recipient refusal also suppresses. Every wording through a real aiosmtpd server."""
 
 from __future__ import annotations
 
+import gc
+import json
 import socket
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from backlink_outreach.config import Settings
 from backlink_outreach.outreach import smtp
 from tests.conftest import Api
-from tests.outreach.conftest import MakeApi, add_lead, campaign_with_lead, mail_settings, send
-from tests.outreach.mailserver import MailServer, free_port
+from tests.outreach.conftest import (
+    SENDER,
+    MakeApi,
+    add_lead,
+    campaign_with_lead,
+    mail_settings,
+    send,
+)
+from tests.outreach.mailserver import MailServer, Recorder, free_port
+from tests.support.mailservers import (
+    SMTP_PASSWORD,
+    SMTP_USER,
+    Certificate,
+    make_certificate,
+    smtp_server,
+)
 
 GENERIC_500 = {"detail": "An internal error occurred"}
 
@@ -39,7 +58,7 @@ async def test_connection_refused(make_api: MakeApi) -> None:
     settings = {"smtp_host": "127.0.0.1", "smtp_port": free_port(), "smtp_timeout_seconds": 2}
     async with make_api(**settings, unsubscribe_secret="s") as api:
         campaign, attempt = await _failed_send(api)
-        assert attempt["error"] == "transient: connection refused by the SMTP server"
+        assert attempt["error"] == "connection refused"
         await _assert_slot_freed_and_not_suppressed(api, campaign)
 
 
@@ -56,7 +75,7 @@ async def test_timeout(make_api: MakeApi, silent_port: int) -> None:
     settings = {"smtp_host": "127.0.0.1", "smtp_port": silent_port, "smtp_timeout_seconds": 0.3}
     async with make_api(**settings, unsubscribe_secret="s") as api:
         campaign, attempt = await _failed_send(api)
-        assert attempt["error"] == "transient: timed out talking to the SMTP server"
+        assert attempt["error"] == "timed out"
         await _assert_slot_freed_and_not_suppressed(api, campaign)
 
 
@@ -66,7 +85,7 @@ async def test_421_is_transient_and_frees_the_slot(
     mail_server.recorder.refuse["editor@garden.test"] = "421 4.7.0 Try again later"
     async with make_api(**mail_settings(mail_server, policy_sender_daily_cap=1)) as api:
         campaign, attempt = await _failed_send(api)
-        assert attempt["error"] == "transient: 421 4.7.0 Try again later"
+        assert attempt["error"] == "recipient refused 4.7.0 Try again later"
         assert attempt["smtp_code"] == 421 and attempt["permanent_failure"] is False
         await _assert_slot_freed_and_not_suppressed(api, campaign)
         # The failed send holds no slot: the cap of 1 still allows the next one.
@@ -82,7 +101,9 @@ async def test_550_user_unknown_suppresses_and_bounces(
         "550 5.1.1 <editor@garden.test>: Recipient address rejected: User unknown"
     )
     campaign, attempt = await _failed_send(mail_api)
-    assert attempt["error"].startswith("permanent: 550 5.1.1")
+    assert attempt["error"] == (
+        "recipient refused 5.1.1 <editor@garden.test>: Recipient address rejected: User unknown"
+    )
     assert attempt["smtp_code"] == 550 and attempt["permanent_failure"] is True
     lead = (await mail_api.get(f"/campaigns/{campaign['id']}")).json()["leads"][0]
     assert lead["status"] == "bounced"
@@ -114,7 +135,7 @@ async def test_550_on_a_later_send_keeps_a_placed_lead_placed(
 async def test_550_policy_refusal_does_not_suppress(mail_api: Api, mail_server: MailServer) -> None:
     mail_server.recorder.refuse["editor@garden.test"] = "550 5.7.1 Message rejected as spam"
     campaign, attempt = await _failed_send(mail_api)
-    assert attempt["error"] == "permanent: 550 5.7.1 Message rejected as spam"
+    assert attempt["error"] == "recipient refused 5.7.1 Message rejected as spam"
     assert attempt["permanent_failure"] is False
     await _assert_slot_freed_and_not_suppressed(mail_api, campaign)
 
@@ -136,3 +157,150 @@ async def test_one_connection_is_reused_in_a_burst(
     # After the burst the connection is closed; the next send opens a new one.
     await mailer.send("a@s.test", "four@site.test", b"Subject: 4\r\n\r\nfour\r\n", "4")
     assert len({m.peer for m in mail_server.messages}) == 2
+
+
+# --- Each stored wording, through a real server --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    return make_certificate(tmp_path_factory.mktemp("smtp-failures-tls"))
+
+
+@pytest.fixture
+def _collect_sockets_quietly() -> Iterator[None]:
+    """A refused TLS handshake, or a server stopped under a kept-alive connection, leaves its
+    socket to the garbage collector: collect it here, quietly, not as an "unraisable" warning
+    in whichever test runs next."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
+def _server_settings(
+    port: int,
+    security: str = "none",
+    certificate: Certificate | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_security": security,
+        "smtp_ca_file": certificate.cert if certificate else None,
+        "smtp_timeout_seconds": 5.0,
+        "smtp_from_email": SENDER,
+        "unsubscribe_secret": "test-unsubscribe-secret",
+    }
+    return values | overrides
+
+
+async def _stored_error(make_api: MakeApi, settings: dict[str, Any]) -> dict[str, Any]:
+    async with make_api(**settings) as api:
+        campaign, attempt = await _failed_send(api)
+        await _assert_slot_freed_and_not_suppressed(api, campaign)
+    return attempt
+
+
+class _RefuseData(Recorder):
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return "554 5.7.1 Message rejected as spam"
+
+
+class _RefuseSender(Recorder):
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        return "553 5.7.1 <outreach@mail.sender.test>: Sender address rejected"
+
+
+async def test_data_refused_is_message_refused(make_api: MakeApi) -> None:
+    with smtp_server(handler=_RefuseData()) as (recorder, port):
+        attempt = await _stored_error(make_api, _server_settings(port))
+    assert attempt["error"] == "message refused 554 5.7.1 Message rejected as spam"
+    assert attempt["smtp_code"] == 554 and attempt["permanent_failure"] is False
+    assert recorder.messages == []
+
+
+async def test_sender_refused_is_message_refused(make_api: MakeApi) -> None:
+    with smtp_server(handler=_RefuseSender()) as (_, port):
+        attempt = await _stored_error(make_api, _server_settings(port))
+    assert attempt["error"] == (
+        "message refused 553 5.7.1 <outreach@mail.sender.test>: Sender address rejected"
+    )
+    assert attempt["permanent_failure"] is False
+
+
+async def test_a_refusal_without_an_enhanced_code_keeps_the_basic_one(
+    mail_api: Api, mail_server: MailServer
+) -> None:
+    mail_server.recorder.refuse["editor@garden.test"] = "550 No such user here"
+    _, attempt = await _failed_send(mail_api)
+    assert attempt["error"] == "recipient refused 550 No such user here"
+    assert attempt["permanent_failure"] is True
+
+
+async def test_starttls_not_offered(make_api: MakeApi) -> None:
+    with smtp_server(auth=True) as (recorder, port):
+        settings = _server_settings(
+            port, "starttls", smtp_username=SMTP_USER, smtp_password=SMTP_PASSWORD
+        )
+        attempt = await _stored_error(make_api, settings)
+    assert attempt["error"] == "STARTTLS not offered" and attempt["smtp_code"] is None
+    assert recorder.messages == []
+
+
+async def test_auth_not_offered(make_api: MakeApi, certificate: Certificate) -> None:
+    with smtp_server(tls="starttls", certificate=certificate) as (recorder, port):
+        settings = _server_settings(
+            port, "starttls", certificate, smtp_username=SMTP_USER, smtp_password=SMTP_PASSWORD
+        )
+        attempt = await _stored_error(make_api, settings)
+    assert attempt["error"] == "AUTH not offered"
+    assert recorder.messages == []
+
+
+async def test_login_refused_and_the_password_shows_nowhere(
+    make_api: MakeApi, certificate: Certificate
+) -> None:
+    wrong = "Wr0ng-pa55word-never-shown"
+    with (
+        smtp_server(tls="starttls", certificate=certificate, auth=True) as (recorder, port),
+        capture_logs() as logs,
+    ):
+        settings = _server_settings(
+            port, "starttls", certificate, smtp_username=SMTP_USER, smtp_password=wrong
+        )
+        attempt = await _stored_error(make_api, settings)
+    assert attempt["error"] == "login refused" and attempt["smtp_code"] == 535
+    assert attempt["permanent_failure"] is False
+    assert wrong not in json.dumps(attempt) and wrong not in repr(logs)
+    assert any(e["event"] == "outreach_delivery_failed" for e in logs)
+    assert recorder.messages == []
+
+
+@pytest.mark.usefixtures("_collect_sockets_quietly")
+async def test_an_untrusted_certificate_is_tls_failed(
+    make_api: MakeApi, certificate: Certificate
+) -> None:
+    with smtp_server(tls="starttls", certificate=certificate, auth=True) as (recorder, port):
+        settings = _server_settings(
+            port, "starttls", None, smtp_username=SMTP_USER, smtp_password=SMTP_PASSWORD
+        )
+        attempt = await _stored_error(make_api, settings)
+    assert attempt["error"] == "TLS failed"
+    assert recorder.messages == []
+
+
+@pytest.mark.usefixtures("_collect_sockets_quietly")
+async def test_the_right_login_delivers(make_api: MakeApi, certificate: Certificate) -> None:
+    """The servers above refuse for the reason each test names, not for a broken fixture."""
+    with smtp_server(tls="starttls", certificate=certificate, auth=True) as (recorder, port):
+        settings = _server_settings(
+            port, "starttls", certificate, smtp_username=SMTP_USER, smtp_password=SMTP_PASSWORD
+        )
+        async with make_api(**settings) as api:
+            campaign, lead = await campaign_with_lead(api)
+            assert (await send(api, campaign, lead)).status_code == 200
+    assert [m.rcpt_tos for m in recorder.messages] == [["editor@garden.test"]]

@@ -5,9 +5,7 @@ CA the send fails (and is recorded as failed)."""
 from __future__ import annotations
 
 import contextlib
-import datetime
 import gc
-import ipaddress
 import ssl
 import warnings
 from collections.abc import Callable, Iterator
@@ -17,14 +15,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from tests.conftest import Api
 from tests.outreach.conftest import SENDER, campaign_with_lead, send
 from tests.outreach.mailserver import Recorder, free_port
+from tests.support.mailservers import make_certificate
 
 MakeApi = Callable[..., contextlib.AbstractAsyncContextManager[Api]]
 
@@ -32,35 +27,8 @@ MakeApi = Callable[..., contextlib.AbstractAsyncContextManager[Api]]
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1: (cert PEM, key PEM)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
+    made = make_certificate(tmp_path_factory.mktemp("tls"))
+    return made.cert, made.key
 
 
 @pytest.fixture(autouse=True)

@@ -38,6 +38,8 @@ def render(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return LIST_SEPARATOR.join(render(item) for item in value)
+    if isinstance(value, dict):  # a list item that is an object: its values, space-separated
+        return " ".join(render(item) for item in value.values())
     return str(value)
 
 

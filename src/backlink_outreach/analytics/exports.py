@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Lead, OutreachAttempt, Reply
+from ..models import Lead, OutreachAttempt, Placement, Reply
 from . import csv_safety
 
 ROWS_PER_FETCH = 1000
@@ -65,6 +65,8 @@ KINDS: dict[str, ExportKind] = {
             "contact_name",
             "notes",
             "consent",
+            "target_url",
+            "anchor_text",
         ),
         ("created_at", "id"),
     ),
@@ -109,6 +111,42 @@ KINDS: dict[str, ExportKind] = {
         ),
         ("received_at", "id"),
         list_fields=("reasons",),
+    ),
+    # The Placement object with its `link` flattened (`link_*`); each history entry is
+    # "<at> <status> <http_status>".
+    "placements": ExportKind(
+        Placement,
+        (
+            "id",
+            "lead_id",
+            "campaign_id",
+            "placement_url",
+            "target_url",
+            "status",
+            "checked_at",
+            "next_check_at",
+            "http_status",
+            "final_url",
+            "link_href",
+            "link_anchor_text",
+            "link_rel",
+            "link_in_content",
+            "noindex",
+            "robots_blocked",
+            "canonical_url",
+            "first_seen_at",
+            "last_seen_at",
+            "consecutive_misses",
+            "history",
+            "link_anchor_matches",
+            "expected_anchor_text",
+            "error",
+            "lost_at",
+            "created_at",
+            "updated_at",
+        ),
+        ("created_at", "id"),
+        list_fields=("link_rel", "history"),
     ),
 }
 

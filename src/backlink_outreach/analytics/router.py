@@ -77,3 +77,14 @@ async def export_replies(
     campaign_id: str, db: DatabaseDep, session: SessionDep, principal: PrincipalDep
 ) -> StreamingResponse:
     return await _export(db, session, principal, campaign_id, "replies")
+
+
+@router.get(
+    "/campaigns/{campaign_id}/export/placements",
+    response_class=StreamingResponse,
+    responses=CSV_RESPONSE,
+)
+async def export_placements(
+    campaign_id: str, db: DatabaseDep, session: SessionDep, principal: PrincipalDep
+) -> StreamingResponse:
+    return await _export(db, session, principal, campaign_id, "placements")

@@ -24,6 +24,9 @@ class CampaignAnalytics(BaseModel):
     )
     rates: Rates
     daily_send_volume: list[DayCount] = Field(description="One entry per UTC day, oldest first.")
+    live_links: int = Field(description="Placements whose link is live.")
+    lost_links: int = Field(description="Placements whose link was live and is lost.")
+    nofollow_links: int = Field(description="Live links with rel nofollow, sponsored or ugc.")
 
 
 class Snapshot(BaseModel):
@@ -34,3 +37,6 @@ class Snapshot(BaseModel):
     placed: int = Field(description="Leads whose status is `placed`.")
     rates: Rates
     leads_by_status: dict[str, int]
+    live_links: int = Field(description="Placements whose link is live.")
+    lost_links: int = Field(description="Placements whose link was live and is lost.")
+    nofollow_links: int = Field(description="Live links with rel nofollow, sponsored or ugc.")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from ..auth import Principal
 from ..campaigns.service import get_campaign
 from ..db import utcnow
-from ..models import Campaign, Lead, OutreachAttempt, Reply
+from ..models import Campaign, Lead, OutreachAttempt, Placement, Reply
 from .rates import (
     FAILED,
     HARD_BOUNCE,
@@ -63,6 +63,7 @@ async def campaign_analytics(
         replies_by_classification=await replies_by_classification(session, scope),
         rates=Rates(**counts.rates()),
         daily_send_volume=await daily_send_volume(session, scope, days),
+        **await link_counts(session, scope),
     )
 
 
@@ -94,7 +95,29 @@ async def snapshot(session: AsyncSession, principal: Principal) -> Snapshot:
         placed=by_status[PLACED],
         rates=Rates(**counts.rates()),
         leads_by_status=by_status,
+        **await link_counts(session, scope),
     )
+
+
+async def link_counts(session: AsyncSession, scope: Scope) -> dict[str, int]:
+    """`live_links`, `lost_links` and `nofollow_links` (live with nofollow, sponsored or
+    ugc: `link_nofollow` is kept by the checker), from the (campaign_id, status,
+    link_nofollow) index."""
+
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    live = Placement.status == "live"
+    row = (
+        await session.execute(
+            select(
+                count(live),
+                count(Placement.status == "lost"),
+                count(live & Placement.link_nofollow),
+            ).where(scope(Placement.campaign_id), Placement.status.in_(("live", "lost")))
+        )
+    ).one()
+    return {"live_links": int(row[0]), "lost_links": int(row[1]), "nofollow_links": int(row[2])}
 
 
 async def leads_by_status(session: AsyncSession, scope: Scope) -> dict[str, int]:

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from typing import Any
 
+from fastapi import APIRouter, Query, Request, Response
+
+from .. import pages
 from ..deps import PrincipalDep, ReadConnectionDep, SessionDep
 from ..responses import json_response
 from . import service
@@ -19,13 +22,22 @@ async def create_campaign(
 
 @router.get("/campaigns", response_model=list[CampaignOut])
 async def list_campaigns(
+    request: Request,
+    response: Response,
     connection: ReadConnectionDep,
     principal: PrincipalDep,
+    page: pages.AllByDefault,
     workspace_id: str | None = Query(
         default=None, max_length=255, json_schema_extra={"not": {"pattern": "\\x00"}}
     ),
 ) -> Response:
-    return json_response(await service.list_campaigns(connection, principal, workspace_id))
+    rows = await service.list_campaigns(connection, principal, workspace_id, page)
+    shown = pages.finish(rows, page, service.BY_CREATED, request, response, key=_created_and_id)
+    return pages.carry(response, json_response(shown))
+
+
+def _created_and_id(row: dict[str, Any]) -> tuple[Any, str]:
+    return row["created_at"], row["id"]
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignWithLeads)

@@ -29,6 +29,10 @@ Keyword = Annotated[
     raw_max_length(100),
     JsonPattern(NON_BLANK),
 ]
+MailboxRef = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z]+_[A-Za-z0-9]+$"),
+]
 FollowUpDay = Annotated[int, Field(ge=1, le=90), BeforeValidator(json_integer)]
 
 
@@ -46,6 +50,18 @@ class CampaignCreate(BaseModel):
         "(each greater than the one before it; JSON Schema cannot state this, the server "
         "answers 422), 1..90, at most 5. Default [4, 9]; [] turns follow-ups off.",
     )
+
+    mailbox_ids: list[MailboxRef] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Mailboxes its sends rotate across (`mbx_default` included when named); "
+        "empty: the workspace's own mailboxes, or mbx_default when it has none.",
+    )
+
+    @field_validator("mailbox_ids")
+    @classmethod
+    def _distinct_mailboxes(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
 
     @field_validator("keywords")
     @classmethod

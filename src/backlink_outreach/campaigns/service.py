@@ -7,13 +7,14 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from .. import pages
 from ..auth import Principal
 from ..db import utcnow
 from ..errors import NotFound
 from ..ids import new_id
 from ..leads.counts import LEAD_COUNT
 from ..leads.schemas import LeadOut, LeadRow
-from ..models import Campaign, Lead
+from ..models import DEFAULT_MAILBOX_ID, Campaign, Lead, Mailbox
 from ..rows import RowQuery
 from ..tenancy import in_workspaces, lookup_params
 from .schemas import CampaignCreate, CampaignOut
@@ -22,6 +23,7 @@ from .schemas import CampaignCreate, CampaignOut
 async def create_campaign(
     session: AsyncSession, principal: Principal, data: CampaignCreate
 ) -> CampaignOut:
+    await _check_mailboxes(session, principal.workspace_id, data.mailbox_ids)
     now = utcnow()
     campaign = Campaign(
         id=new_id("cmp"),
@@ -30,12 +32,27 @@ async def create_campaign(
         description=data.description,
         keywords=data.keywords,
         follow_up_days=data.follow_up_days,
+        mailbox_ids=data.mailbox_ids,
         created_at=now,
         updated_at=now,
     )
     session.add(campaign)
     await session.flush()
     return CampaignOut.model_validate(campaign)
+
+
+async def _check_mailboxes(session: AsyncSession, workspace_id: str, ids: list[str]) -> None:
+    """Every mailbox named is `mbx_default` or one of the workspace's own: 404 otherwise."""
+    wanted = [i for i in ids if i != DEFAULT_MAILBOX_ID]
+    if not wanted:
+        return
+    found = set(
+        await session.scalars(
+            select(Mailbox.id).where(Mailbox.id.in_(wanted), Mailbox.workspace_id == workspace_id)
+        )
+    )
+    if any(i != DEFAULT_MAILBOX_ID and i not in found for i in ids):
+        raise NotFound()  # another workspace's mailbox, or none at all
 
 
 # Built once: every request on a campaign's resources starts here.
@@ -60,16 +77,11 @@ _CAMPAIGN_FIELDS = tuple(CampaignOut.model_fields)
 _LEAD_FIELDS = tuple(LeadOut.model_fields)
 _CAMPAIGNS_TABLE = cast(Table, Campaign.__table__)
 _LEADS_TABLE = cast(Table, Lead.__table__)
-_CAMPAIGN_ROWS = (
-    select(
-        *(
-            LEAD_COUNT if name == "lead_count" else _CAMPAIGNS_TABLE.c[name]
-            for name in _CAMPAIGN_FIELDS
-        )
-    )
-    .where(_CAMPAIGNS_TABLE.c.workspace_id == bindparam("workspace"))
-    .order_by(_CAMPAIGNS_TABLE.c.created_at, _CAMPAIGNS_TABLE.c.id)
-)
+_CAMPAIGN_SELECT = select(
+    *(LEAD_COUNT if name == "lead_count" else _CAMPAIGNS_TABLE.c[name] for name in _CAMPAIGN_FIELDS)
+).where(_CAMPAIGNS_TABLE.c.workspace_id == bindparam("workspace"))
+BY_CREATED = pages.Keyset("created_at", _CAMPAIGNS_TABLE.c.created_at, _CAMPAIGNS_TABLE.c.id)
+_CAMPAIGN_ROWS = BY_CREATED.apply(_CAMPAIGN_SELECT, pages.Page(None, None))
 _CAMPAIGN_ROW = select(
     *(_CAMPAIGNS_TABLE.c[name] for name in _CAMPAIGN_FIELDS if name != "lead_count")
 ).where(_CAMPAIGNS_TABLE.c.id == bindparam("id"), in_workspaces(_CAMPAIGNS_TABLE.c.workspace_id))
@@ -82,11 +94,17 @@ _LEAD_ROWS: RowQuery[LeadRow] = RowQuery(
 
 
 async def list_campaigns(
-    connection: AsyncConnection, principal: Principal, workspace_id: str | None
+    connection: AsyncConnection,
+    principal: Principal,
+    workspace_id: str | None,
+    page: pages.Page = pages.Page(None, None),
 ) -> list[dict[str, Any]]:
-    """The workspace's campaigns, oldest first, as `CampaignOut` fields."""
+    """The workspace's campaigns, oldest first, as `CampaignOut` fields: one page, plus the
+    row past the limit that `pages.finish` looks for (every row without a limit)."""
     workspace = principal.require_workspace(workspace_id)
-    rows = await connection.execute(_CAMPAIGN_ROWS, {"workspace": workspace})
+    unpaged = page.limit is None and page.cursor is None
+    statement = _CAMPAIGN_ROWS if unpaged else BY_CREATED.apply(_CAMPAIGN_SELECT, page)
+    rows = await connection.execute(statement, {"workspace": workspace})
     return [dict(zip(_CAMPAIGN_FIELDS, row, strict=True)) for row in rows]
 
 

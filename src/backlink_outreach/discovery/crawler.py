@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
@@ -33,12 +33,14 @@ class Page:
     status: int
     html: str
     truncated: bool = False
+    headers: httpx.Headers = field(default_factory=httpx.Headers)  # placements read X-Robots-Tag
 
 
 @dataclass
 class Failure:
     url: str
     reason: str  # "blocked", "robots", "timeout", "too_many_redirects", "not_html", "error", ...
+    status: int | None = None  # the HTTP status, when the site answered
 
 
 FetchResult = Page | Failure
@@ -55,6 +57,7 @@ class Crawler:
         self._global = asyncio.Semaphore(settings.discovery_concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._robots: dict[str, asyncio.Task[Protego | None]] = {}
+        self._robots_unreachable: set[str] = set()  # origins whose robots.txt failed
         self.pages_fetched = 0
         timeout = httpx.Timeout(
             connect=settings.discovery_connect_timeout_seconds,
@@ -138,17 +141,17 @@ class Crawler:
                     current = urljoin(current, response.headers["location"])
                     continue
                 if response.status_code != 200:
-                    return Failure(current, f"status:{response.status_code}")
+                    return Failure(current, f"status:{response.status_code}", response.status_code)
                 ctype = response.headers.get("content-type", "text/html").lower()
                 if not ctype.startswith(_HTML_TYPES):
-                    return Failure(current, "not_html")
+                    return Failure(current, "not_html", 200)
                 body, truncated = await _read_capped(response, self.max_bytes)
                 encoding = response.charset_encoding or "utf-8"
                 try:
                     html = body.decode(encoding, errors="replace")
                 except LookupError:
                     html = body.decode("utf-8", errors="replace")
-                return Page(current, 200, html, truncated)
+                return Page(current, 200, html, truncated, response.headers)
         return Failure(current, "too_many_redirects")
 
     async def allowed_by_robots(self, url: str) -> bool:
@@ -160,6 +163,12 @@ class Crawler:
             task = self._robots[origin] = asyncio.ensure_future(self._load_robots(origin))
         rules = await asyncio.shield(task)
         return rules is None or bool(rules.can_fetch(url, USER_AGENT_TOKEN))
+
+    def robots_unreachable(self, url: str) -> bool:
+        """True when `url`'s site is refused only because its robots.txt could not be read
+        (unreachable or 5xx), not because it disallows us."""
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}".lower() in self._robots_unreachable
 
     async def _load_robots(self, origin: str) -> Protego | None:
         """Rules, or None for "no rules" (404 & co). Unreachable or 5xx: disallow everything
@@ -178,12 +187,13 @@ class Crawler:
                         continue
                     if 400 <= resp.status_code < 500:
                         return None
-                    if resp.status_code != 200:
-                        return Protego.parse("User-agent: *\nDisallow: /\n")
-                    body, _ = await _read_capped(resp, ROBOTS_MAX_BYTES)
-                    return Protego.parse(body.decode("utf-8", errors="replace"))
+                    if resp.status_code == 200:
+                        body, _ = await _read_capped(resp, ROBOTS_MAX_BYTES)
+                        return Protego.parse(body.decode("utf-8", errors="replace"))
+                    break
         except (BlockedURL, TimeoutError, httpx.HTTPError):
             pass
+        self._robots_unreachable.add(origin)
         return Protego.parse("User-agent: *\nDisallow: /\n")
 
 

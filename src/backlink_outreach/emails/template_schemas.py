@@ -36,6 +36,22 @@ class TemplateCreate(BaseModel):
     category: Annotated[Label, StringConstraints(max_length=100), raw_max_length(100)] | None = None
 
 
+class TemplateUpdate(BaseModel):
+    """`PATCH /emails/templates/{id}`: the fields given change, with create's rules. An absent
+    (or null) `name`, `subject` or `body` stays as it is; a null `category` clears it."""
+
+    name: Name | None = None
+    subject: Annotated[Subject, JsonPattern(TEMPLATE_SUBJECT)] | None = None
+    body: Annotated[LongText, JsonPattern(TEMPLATE_BODY)] | None = None
+    category: Annotated[Label, StringConstraints(max_length=100), raw_max_length(100)] | None = None
+
+
+class PlaceholderOut(BaseModel):
+    name: str
+    description: str
+    example: str
+
+
 class TemplateOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -5,32 +5,34 @@ from __future__ import annotations
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .. import pages
 from ..auth import Principal
 from ..db import utcnow
 from ..errors import NotFound, Unprocessable
 from ..ids import new_id
 from ..models import EmailTemplate
 from ..tenancy import in_workspaces, lookup_params
-from .template_schemas import TemplateCreate, TemplateOut
+from .template_schemas import TemplateCreate, TemplateOut, TemplateUpdate
 from .templates import TemplateSyntaxError, placeholders
 
 
-def _placeholders_or_422(data: TemplateCreate) -> list[str]:
-    for field in ("subject", "body"):
+def _placeholders_or_422(subject: str, body: str) -> list[str]:
+    """The names used in subject and body, or the 422 create and update both give."""
+    if not body.strip():
+        raise Unprocessable("The template body is empty.", "value_error", ["body", "body"])
+    for field, text in (("subject", subject), ("body", body)):
         try:
-            placeholders(getattr(data, field))
+            placeholders(text)
         except TemplateSyntaxError as exc:
             raise Unprocessable(
                 f"Malformed placeholder in {field}: {exc}", "template_syntax", ["body", field]
             ) from None
-    return placeholders(data.subject, data.body)
+    return placeholders(subject, body)
 
 
 async def create_template(
     session: AsyncSession, principal: Principal, data: TemplateCreate
 ) -> TemplateOut:
-    if not data.body.strip():
-        raise Unprocessable("The template body is empty.", "value_error", ["body", "body"])
     template = EmailTemplate(
         id=new_id("tpl"),
         workspace_id=principal.workspace_id,
@@ -38,7 +40,7 @@ async def create_template(
         subject=data.subject,
         body=data.body,
         category=data.category,
-        placeholders=_placeholders_or_422(data),
+        placeholders=_placeholders_or_422(data.subject, data.body),
         created_at=utcnow(),
     )
     session.add(template)
@@ -61,13 +63,35 @@ async def get_template(
     return template
 
 
-async def list_templates(session: AsyncSession, principal: Principal) -> list[TemplateOut]:
-    rows = await session.scalars(
-        select(EmailTemplate)
-        .where(EmailTemplate.workspace_id == principal.workspace_id)
-        .order_by(EmailTemplate.created_at, EmailTemplate.id)
+async def update_template(
+    session: AsyncSession, principal: Principal, template_id: str, data: TemplateUpdate
+) -> TemplateOut:
+    """Change the fields given; `placeholders` is read again from the resulting texts."""
+    template = await get_template(session, principal, template_id)
+    subject = template.subject if data.subject is None else data.subject
+    body = template.body if data.body is None else data.body
+    names = _placeholders_or_422(subject, body)
+    if data.name is not None:
+        template.name = data.name
+    if "category" in data.model_fields_set:
+        template.category = data.category
+    template.subject, template.body, template.placeholders = subject, body, names
+    await session.flush()
+    return TemplateOut.model_validate(template)
+
+
+BY_CREATED = pages.Keyset("created_at", EmailTemplate.created_at, EmailTemplate.id)
+
+
+async def list_templates(
+    session: AsyncSession, principal: Principal, page: pages.Page = pages.Page(None, None)
+) -> list[EmailTemplate]:
+    """The current workspace's templates, oldest first: one page, plus the row past the limit
+    that `pages.finish` looks for."""
+    statement = BY_CREATED.apply(
+        select(EmailTemplate).where(EmailTemplate.workspace_id == principal.workspace_id), page
     )
-    return [TemplateOut.model_validate(t) for t in rows]
+    return list(await session.scalars(statement))
 
 
 async def delete_template(session: AsyncSession, principal: Principal, template_id: str) -> None:

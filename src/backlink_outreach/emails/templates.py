@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -21,11 +21,21 @@ class TemplateSyntaxError(ValueError):
         self.position = position
 
 
+def _braced(names: Sequence[str]) -> str:
+    return ", ".join("{" + n + "}" for n in names)
+
+
 class UnknownPlaceholders(ValueError):
-    def __init__(self, names: list[str]) -> None:
+    """Names the unknown placeholders and, when given, the valid ones (API.md part 2: an
+    unknown-placeholder 422 names the valid names in its `msg`)."""
+
+    def __init__(self, names: list[str], known: Sequence[str] = ()) -> None:
         self.names = names
-        listed = ", ".join("{" + n + "}" for n in names)
-        super().__init__(f"unknown placeholder{'s' if len(names) > 1 else ''}: {listed}")
+        self.known = list(known)
+        message = f"unknown placeholder{'s' if len(names) > 1 else ''}: {_braced(names)}"
+        if self.known:
+            message += f"; valid placeholders: {_braced(self.known)}"
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -109,5 +119,5 @@ def render(text: str, values: Mapping[str, str]) -> str:
     parts = _parts(text)
     missing = [p.name for p in parts if isinstance(p, _Field) and p.name not in values]
     if missing:
-        raise UnknownPlaceholders(list(dict.fromkeys(missing)))
+        raise UnknownPlaceholders(list(dict.fromkeys(missing)), list(values))
     return "".join(values[p.name] if isinstance(p, _Field) else p for p in parts)

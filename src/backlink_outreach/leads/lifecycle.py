@@ -40,6 +40,8 @@ from sqlalchemy import ColumnElement, Table, bindparam, case, literal, select, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import in_batches
+from ..integrations import lead_events
+from ..mailboxes import health
 from ..models import LEAD_STATUSES, FollowUp, Lead, LeadStatus
 from ..suppression import service as suppression
 from ..suppression.schemas import SuppressionSource
@@ -116,6 +118,9 @@ class Event:
     suppress: Suppress | None = None  # required by the events whose rule suppresses
     until: datetime | None = None  # away: no pending step is due before this
     status: LeadStatus | None = None  # status_set: the explicit target
+    # hard_bounce: the attempt that bounced, for its mailbox's bounce breaker (when None, the
+    # lead's latest sent attempt is taken as the one that bounced).
+    attempt_id: str | None = None
 
     def __post_init__(self) -> None:
         rule = RULES[self.kind]
@@ -177,6 +182,14 @@ async def apply(session: AsyncSession, events: list[Event], now: datetime) -> No
     if not events:
         return
     net = plan(events)
+    # The outbox (webhooks) in this transaction, before the statuses change: it reads the
+    # leads' current statuses when an endpoint wants them.
+    await lead_events.record_lead_changes(
+        session,
+        {i: p.ends for i, p in net.leads.items() if p.ends != _IDENTITY},
+        _notices(events),
+        now,
+    )
     if net.suppress:
         await suppression.insert_entries(
             session,
@@ -189,6 +202,46 @@ async def apply(session: AsyncSession, events: list[Event], now: datetime) -> No
     await _set_statuses(session, net, now)
     await _postpone(session, net, now)
     await _stop(session, net, now)
+    await _count_bounces(session, events)
+
+
+async def _count_bounces(session: AsyncSession, events: list[Event]) -> None:
+    """Hard bounces count against the mailbox that sent the message (its bounce breaker)."""
+    bounced = [event for event in events if event.kind == "hard_bounce"]
+    if bounced:
+        await health.mark_hard_bounces(
+            session,
+            [e.attempt_id for e in bounced if e.attempt_id is not None],
+            [e.lead_id for e in bounced if e.attempt_id is None and e.lead_id is not None],
+        )
+
+
+_NOTICES: dict[EventKind, Literal["bounce.received", "unsubscribe"]] = {
+    "hard_bounce": "bounce.received",
+    "unsubscribed": "unsubscribe",
+}
+
+
+def _notices(events: list[Event]) -> list[lead_events.AddressNotice]:
+    """One notice per (kind, workspace, address), with the leads of the batch that have it."""
+    grouped: dict[tuple[str, str, str], tuple[Suppress, list[str]]] = {}
+    for event in events:
+        if event.kind in _NOTICES and event.suppress is not None:
+            key = (event.kind, event.suppress.workspace_id, event.suppress.address)
+            _, lead_ids = grouped.setdefault(key, (event.suppress, []))
+            if event.lead_id is not None and event.lead_id not in lead_ids:
+                lead_ids.append(event.lead_id)
+    return [
+        lead_events.AddressNotice(
+            _NOTICES[cast(EventKind, kind)],
+            entry.workspace_id,
+            entry.address,
+            entry.source,
+            entry.reason[:500],
+            tuple(lead_ids),
+        )
+        for (kind, _, _), (entry, lead_ids) in grouped.items()
+    ]
 
 
 _LEADS = cast(Table, Lead.__table__)

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query, Request, Response
 
+from .. import pages
 from ..campaigns.service import get_campaign
-from ..deps import PrincipalDep, SessionDep, SingleStatementSessionDep
-from . import service
+from ..deps import PrincipalDep, ReadConnectionDep, SessionDep, SingleStatementSessionDep
+from ..models import LeadStatus
+from ..responses import json_response
+from . import listing, service
 from .schemas import (
     MAX_BULK,
     BulkAddResult,
@@ -50,6 +53,37 @@ async def add_lead(
 ) -> LeadOut:
     campaign = await get_campaign(session, principal, campaign_id)
     return await service.add_lead(session, campaign, data)
+
+
+@router.get("/campaigns/{campaign_id}/leads", response_model=list[LeadOut])
+async def list_leads(
+    campaign_id: str,
+    request: Request,
+    response: Response,
+    connection: ReadConnectionDep,
+    principal: PrincipalDep,
+    page: pages.NewList,
+    status: Annotated[LeadStatus | None, Query()] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"^[^\x00]*$",
+            description="A case-blind substring of domain, website title, contact email or "
+            "contact name.",
+        ),
+    ] = None,
+    sort: Annotated[
+        listing.LeadSort,
+        Query(description="The order; `-` in front for descending. Missing scores come last."),
+    ] = listing.DEFAULT_SORT,
+) -> Response:
+    rows = await listing.list_leads(
+        connection, principal, campaign_id, page, status=status, q=q, sort=sort
+    )
+    keyset = listing.KEYSETS[sort]
+    shown = pages.finish(rows, page, keyset, request, response)
+    return pages.carry(response, json_response(shown))
 
 
 @router.post("/campaigns/{campaign_id}/leads/bulk", response_model=BulkAddResult)

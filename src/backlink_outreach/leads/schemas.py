@@ -44,10 +44,11 @@ class LeadCreate(BaseModel):
     # Unknown fields are ignored: leads are often pasted from discovery results or CSVs.
     model_config = ConfigDict(extra="ignore")
 
+    # Not `format: uri`: a bare host is accepted too, and a schema must say what the server does.
     website_url: str = Field(
         max_length=2048,
-        json_schema_extra={"format": "uri"},
-        description="An http(s) URL with a host.",
+        description="An http(s) URL with a host, or a bare host (`green.example`, "
+        "`green.example/write-for-us`), read as `https://`. Any other scheme: 422.",
     )
     website_title: ShortText | None = Field(default=None, json_schema_extra=_or_blank)
     contact_email: Annotated[EmailAddress, Field(json_schema_extra={"format": "email"})] | None = (
@@ -70,11 +71,38 @@ class LeadCreate(BaseModel):
     relevance_score: Score | None = None
     guest_post_likelihood: Score | None = None
     source: Label | None = Field(default=None, json_schema_extra=_or_blank)
+    # Placements: the page of ours the link should point to, and the anchor text expected.
+    target_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="An http(s) URL with a host, or a bare host read as `https://`: the page "
+        "the link should point to.",
+    )
+    anchor_text: ShortText | None = Field(default=None, json_schema_extra=_or_blank)
 
-    @field_validator("contact_email", "contact_name", "website_title", "source", mode="before")
+    @field_validator(
+        "contact_email",
+        "contact_name",
+        "website_title",
+        "source",
+        "target_url",
+        "anchor_text",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("target_url")
+    @classmethod
+    def _target_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url, _domain = normalize_website_url(value)
+        except InvalidValue as exc:
+            raise ValueError(str(exc)) from None
+        return url
 
     @field_validator("website_url")
     @classmethod
@@ -109,6 +137,8 @@ class LeadOut(BaseModel):
     status: LeadStatus
     created_at: datetime
     updated_at: datetime
+    target_url: str | None
+    anchor_text: str | None
 
 
 class LeadRow(msgspec.Struct):
@@ -132,6 +162,8 @@ class LeadRow(msgspec.Struct):
     status: LeadStatus
     created_at: datetime
     updated_at: datetime
+    target_url: str | None
+    anchor_text: str | None
 
 
 class BulkAddResult(BaseModel):

@@ -37,6 +37,8 @@ def _row(campaign: Campaign, data: LeadCreate, domain: str, now: Any) -> dict[st
         "status": "discovered",
         "created_at": now,
         "updated_at": now,
+        "target_url": data.target_url,
+        "anchor_text": data.anchor_text,
     }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,6 +35,8 @@ class Campaign(Base):
     follow_up_days: Mapped[list[int]] = mapped_column(
         JSON, default=lambda: list(DEFAULT_FOLLOW_UP_DAYS)
     )
+    # The mailboxes its sends rotate across; empty: the workspace's own, else mbx_default.
+    mailbox_ids: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -68,6 +71,9 @@ class Lead(Base):
     status: Mapped[LeadStatus] = mapped_column(String(20), default="discovered")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The page of ours the link should point to, and the anchor text we expect (placements).
+    target_url: Mapped[str | None] = mapped_column(String(2048))
+    anchor_text: Mapped[str | None] = mapped_column(String(500))
 
 
 class LeadCountStripe(Base):

@@ -58,6 +58,10 @@ class OutreachAttempt(Base):
     send_day: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The mailbox it went from (`mbx_default`: the deployment's settings), and how it left:
+    # `smtp`, or `outbox` (written to MAIL_OUTBOX_DIR: delivered to no one).
+    mailbox_id: Mapped[str | None] = mapped_column(String(40))
+    delivery: Mapped[str | None] = mapped_column(String(10))
 
 
 class SendCounter(Base):

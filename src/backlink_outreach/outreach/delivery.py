@@ -16,7 +16,10 @@ from ..config import Settings
 from ..database import Database
 from ..db import utcnow
 from ..emails.service import Draft
+from ..integrations import events as outbox
+from ..integrations import payloads
 from ..leads import lifecycle
+from ..mailboxes import health
 from ..models import FollowUp, OutreachAttempt
 from ..sender import Sender
 from . import followups, message, smtp, unsubscribe
@@ -71,6 +74,11 @@ async def deliver(
     except DeliveryError as failure:
         async with db.write() as session:
             await record_failed(session, attempt, failure, follow_up_id=follow_up_id)
+            if failure.permanent_recipient and attempt.mailbox_id is not None:
+                # A refusal may be the bounce that trips the mailbox's breaker: pause it now.
+                await health.check_breaker(
+                    session, attempt.mailbox_id, settings.bounce_breaker_percent, utcnow()
+                )
         attempt.status, attempt.error = "failed", failure.error
         attempt.smtp_code = failure.smtp_code
         attempt.permanent_failure = failure.permanent_recipient
@@ -101,11 +109,22 @@ async def record_sent(
         .where(OutreachAttempt.id == attempt.id)
         .values(status="sent", sent_at=sent_at, error=None)
     )
+    if attempt.mailbox_id is not None:
+        await health.record_send(
+            session, attempt.mailbox_id, attempt.id, hard_bounce=False, now=sent_at
+        )
     if attempt.kind == "initial":
         await lifecycle.apply(session, [lifecycle.Event("sent", attempt.lead_id)], sent_at)
         await followups.schedule(session, attempt, sent_at, list(drafts))
     elif follow_up_id is not None:
         await _settle_follow_up(session, follow_up_id, "sent", None, sent_at)
+    await outbox.record(
+        session,
+        attempt.workspace_id,
+        "send.sent",
+        lambda: payloads.attempt(attempt, status="sent", sent_at=sent_at, error=None),
+        sent_at,
+    )
 
 
 async def record_failed(
@@ -130,13 +149,32 @@ async def record_failed(
     )
     if follow_up_id is not None:
         await _settle_follow_up(session, follow_up_id, "failed", failure.error, now)
+    await outbox.record(
+        session,
+        attempt.workspace_id,
+        "send.failed",
+        lambda: payloads.attempt(
+            attempt,
+            status="failed",
+            error=failure.error,
+            smtp_code=failure.smtp_code,
+            permanent_failure=failure.permanent_recipient,
+        ),
+        now,
+    )
     if failure.permanent_recipient:
+        if attempt.mailbox_id is not None:
+            # A permanent refusal is one of the mailbox's sends, and a hard bounce.
+            await health.record_send(
+                session, attempt.mailbox_id, attempt.id, hard_bounce=True, now=now
+            )
         refusal = lifecycle.Suppress(
             attempt.workspace_id, attempt.recipient_email, "bounce", failure.error
         )
-        await lifecycle.apply(
-            session, [lifecycle.Event("hard_bounce", attempt.lead_id, suppress=refusal)], now
+        event = lifecycle.Event(
+            "hard_bounce", attempt.lead_id, suppress=refusal, attempt_id=attempt.id
         )
+        await lifecycle.apply(session, [event], now)
 
 
 async def _settle_follow_up(

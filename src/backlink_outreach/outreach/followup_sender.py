@@ -11,6 +11,7 @@ outside the transaction; a second transaction marks the follow-up `sent` or `fai
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -19,9 +20,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .. import sender as senders
 from ..db import utcnow
+from ..errors import NotConfigured
 from ..leads import lifecycle
+from ..mailboxes import routing
 from ..models import FollowUp, Lead, OutreachAttempt
 from ..sender import Sender
 from . import delivery, ledger, policy, smtp
@@ -40,29 +42,39 @@ class Claimed:
     attempt: OutreachAttempt
     follow_up_id: str
     references: tuple[str, ...]
+    route: routing.Route
 
 
 async def send_due(db: Database, settings: Settings) -> int:
-    """Send (or cancel, or postpone) the follow-ups that are due; returns how many were sent."""
-    if not settings.smtp_host and settings.mail_outbox_dir is None:
-        return 0
-    mailer = smtp.mailer_for(settings)
-    sender = senders.from_settings(settings)
+    """Send (or cancel, or postpone) the follow-ups that are due; returns how many were sent.
+    Each goes from the mailbox of the lead's first message; each mailbox's connection stays
+    open for the pass."""
+    if not routing.default_configured(settings):
+        async with db.read() as session:
+            if not await routing.any_mailboxes(session):
+                return 0  # part 1: no way to send at all; the follow-ups wait
     sent = 0
-    async with mailer.burst():
+    async with contextlib.AsyncExitStack() as bursts:
+        open_mailers: dict[int, smtp.Mailer] = {}
         for _ in range(BATCH):
             async with db.write() as session:
-                outcome = await _claim(session, settings, sender, utcnow())
+                outcome = await _claim(session, settings, utcnow())
             if outcome is None:
                 break
             if isinstance(outcome, Claimed):
-                sent += await _deliver(db, settings, sender, mailer, outcome)
+                mailer = outcome.route.mailer(settings)
+                if id(mailer) not in open_mailers:
+                    open_mailers[id(mailer)] = mailer
+                    await bursts.enter_async_context(mailer.burst())
+                sent += await _deliver(db, settings, outcome.route.sender, mailer, outcome)
     return sent
 
 
-async def _claim(
-    session: AsyncSession, settings: Settings, sender: Sender, now: datetime
-) -> Claimed | str | None:
+# A follow-up whose mailbox cannot send now (paused, or mbx_default not configured) waits.
+PAUSED_RETRY = timedelta(hours=1)
+
+
+async def _claim(session: AsyncSession, settings: Settings, now: datetime) -> Claimed | str | None:
     """One due follow-up claimed for sending, or a word saying what was done instead."""
     follow_up = (
         await session.execute(
@@ -85,6 +97,13 @@ async def _claim(
         return _cancel(follow_up, lifecycle.SEQUENCE_ENDS[lead.status], now)
     if initial.status != "sent":
         return _cancel(follow_up, "the first message was not sent", now)
+    try:
+        route = await routing.route_for_attempt(session, settings, initial, now)
+    except NotConfigured:
+        return _postpone(follow_up, now + PAUSED_RETRY, now)
+    if route is None:
+        return _cancel(follow_up, "the mailbox of the first message was deleted", now)
+    sender = route.sender
 
     recipient = policy.check_recipient(initial.recipient_email)
     references = await _thread(session, initial, follow_up.step)
@@ -100,20 +119,28 @@ async def _claim(
         body=follow_up.body,
         now=now,
         in_reply_to=references[-1],
+        identity=sender,
     )
     if attempt is None:
         reason = decision.reason or policy.INVALID_RECIPIENT
         if reason in policy.CAP_REASONS:
             # Over today's cap: try again when the next UTC day opens.
             tomorrow = ledger.utc_day(now) + timedelta(days=1)
-            follow_up.scheduled_for = datetime.combine(tomorrow, time(), tzinfo=UTC)
-            follow_up.updated_at = now
-            return "postponed"
+            return _postpone(follow_up, datetime.combine(tomorrow, time(), tzinfo=UTC), now)
+        if reason == policy.MAILBOX_PAUSED:
+            # Sent when a person sets the mailbox active again, from the same mailbox.
+            return _postpone(follow_up, now + PAUSED_RETRY, now)
         return _cancel(follow_up, reason, now)
     await session.flush()
     follow_up.sent_attempt_id = attempt.id
     follow_up.updated_at = now
-    return Claimed(attempt, follow_up.id, references)
+    return Claimed(attempt, follow_up.id, references, route)
+
+
+def _postpone(follow_up: FollowUp, until: datetime, now: datetime) -> str:
+    follow_up.scheduled_for = until
+    follow_up.updated_at = now
+    return "postponed"
 
 
 def _cancel(follow_up: FollowUp, reason: str, now: datetime) -> str:

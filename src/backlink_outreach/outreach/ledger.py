@@ -28,7 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..config import Settings
 from ..db import insert_for
 from ..ids import new_id
-from ..models import AttemptKind, Lead, OutreachAttempt, SendCounter
+from ..mailboxes import health
+from ..models import DEFAULT_MAILBOX_ID, AttemptKind, Lead, OutreachAttempt, SendCounter
+from ..sender import Sender
 from ..subjects import subject_key
 from ..suppression import service as suppression
 from . import message, policy
@@ -40,9 +42,11 @@ def utc_day(now: datetime) -> date:
     return now.date()
 
 
-def limits(settings: Settings) -> policy.Limits:
+def limits(settings: Settings, sender_cap: int | None = None) -> policy.Limits:
+    """The limits of a send; `sender_cap` is the mailbox's cap today (its own `daily_cap`, or
+    its warm-up ramp), None for the deployment's POLICY_SENDER_DAILY_CAP."""
     return policy.Limits(
-        sender_day=settings.policy_sender_daily_cap,
+        sender_day=settings.policy_sender_daily_cap if sender_cap is None else sender_cap,
         recipient_domain_day=settings.policy_domain_daily_cap,
         workspace_day=settings.policy_workspace_daily_cap,
     )
@@ -137,6 +141,8 @@ async def facts(
     lead_consent: bool,
     subject: str | None,
     now: datetime,
+    sender_cap: int | None = None,
+    mailbox_paused: bool = False,
 ) -> policy.Facts:
     """Everything `policy.evaluate` reads, in one round trip. `subject=None` skips the duplicate
     check (follow-ups: the same thread is not a duplicate; a validate call without a subject)."""
@@ -159,7 +165,8 @@ async def facts(
         suppressed=bool(values[3]),
         duplicate=bool(values[4]),
         counts=policy.Counts(int(values[0]), int(values[2]), int(values[1])),
-        limits=limits(settings),
+        limits=limits(settings, sender_cap),
+        mailbox_paused=mailbox_paused,
     )
 
 
@@ -173,10 +180,19 @@ async def decide(
     lead: Lead,
     subject: str | None,
     now: datetime,
+    identity: Sender | None = None,
 ) -> policy.Decision:
     """The check every send makes: take the sender's day lock, then load the facts and
-    evaluate them, so a concurrent send counts only after this one has committed."""
+    evaluate them, so a concurrent send counts only after this one has committed. With the
+    sending mailbox (`identity`), its cap today applies and its breaker is checked (a paused
+    mailbox sends nothing)."""
     await lock_sender_day(session, sender, utc_day(now))
+    paused = False
+    if identity is not None:
+        state = await health.check_breaker(
+            session, identity.mailbox_id, settings.bounce_breaker_percent, now
+        )
+        paused = state.status == "paused"
     found = await facts(
         session,
         settings,
@@ -187,6 +203,8 @@ async def decide(
         lead_consent=lead.consent,
         subject=subject,
         now=now,
+        sender_cap=identity.daily_cap if identity is not None else None,
+        mailbox_paused=paused,
     )
     return policy.evaluate(found)
 
@@ -204,9 +222,11 @@ async def reserve(
     body: str,
     now: datetime,
     in_reply_to: str | None = None,
+    identity: Sender | None = None,
 ) -> tuple[policy.Decision, OutreachAttempt | None]:
     """Step 1 of every send: decide under the sender's day lock and, when allowed, add the
-    attempt as `sending` (holding its cap slot) with its Message-ID. A follow-up is never a
+    attempt as `sending` (holding its cap slot) with its Message-ID, its mailbox and how it
+    will leave (from `identity`, the sending mailbox's Sender). A follow-up is never a
     duplicate of its own thread, so only an initial message gets the duplicate check."""
     decision = await decide(
         session,
@@ -217,6 +237,7 @@ async def reserve(
         lead=lead,
         subject=subject if kind == "initial" else None,
         now=now,
+        identity=identity,
     )
     if not decision.allowed:
         return decision, None
@@ -241,6 +262,8 @@ async def reserve(
         send_day=utc_day(now),
         created_at=now,
         permanent_failure=False,
+        mailbox_id=identity.mailbox_id if identity is not None else DEFAULT_MAILBOX_ID,
+        delivery=identity.delivery if identity is not None else None,
     )
     session.add(attempt)
     return decision, attempt

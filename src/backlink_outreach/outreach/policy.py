@@ -21,6 +21,7 @@ SENDER_DAILY_CAP = "sender_daily_cap"
 RECIPIENT_DOMAIN_DAILY_CAP = "recipient_domain_daily_cap"
 WORKSPACE_DAILY_CAP = "workspace_daily_cap"
 CONSENT_REQUIRED = "consent_required"
+MAILBOX_PAUSED = "mailbox_paused"  # part 2: the sending mailbox is paused (breaker or a person)
 
 REASONS = (
     MISSING_RECIPIENT,
@@ -32,6 +33,7 @@ REASONS = (
     RECIPIENT_DOMAIN_DAILY_CAP,
     WORKSPACE_DAILY_CAP,
     CONSENT_REQUIRED,
+    MAILBOX_PAUSED,
 )
 CAP_REASONS = frozenset({SENDER_DAILY_CAP, RECIPIENT_DOMAIN_DAILY_CAP, WORKSPACE_DAILY_CAP})
 
@@ -98,6 +100,7 @@ class Facts:
     duplicate: bool  # always False for follow-ups: the same thread is not a duplicate
     counts: Counts
     limits: Limits
+    mailbox_paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ def evaluate(facts: Facts) -> Decision:
     if recipient.reason is not None or recipient.domain is None:
         return Decision(False, recipient.reason or INVALID_RECIPIENT, None)
     basis = consent.decide(facts.site_domain, recipient.domain, facts.lead_consent)
+    if facts.mailbox_paused:
+        return Decision(False, MAILBOX_PAUSED, basis.legal_basis)
     if facts.suppressed:
         return Decision(False, SUPPRESSED, basis.legal_basis)
     if facts.duplicate:

@@ -34,6 +34,12 @@ class SendRequest(BaseModel):
         max_length=255,
         description='Accepted when absent, "default", or the campaign\'s own workspace.',
     )
+    # beyond (part 2)
+    mailbox_id: Id | None = Field(
+        default=None,
+        description="The mailbox to send from (`mbx_default`: the deployment's own); without "
+        "it the campaign's mailboxes are rotated, the one with the most room today first.",
+    )
 
 
 class AttemptOut(BaseModel):
@@ -58,6 +64,8 @@ class AttemptOut(BaseModel):
     in_reply_to: str | None = None
     smtp_code: int | None = None
     permanent_failure: bool = False
+    mailbox_id: str | None = None
+    delivery: Literal["smtp", "outbox"] | None = None
 
 
 class FollowUpOut(BaseModel):

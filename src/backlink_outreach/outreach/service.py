@@ -12,13 +12,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .. import sender as senders
 from ..auth import Principal
 from ..campaigns import service as campaigns
 from ..config import Settings
@@ -28,6 +28,7 @@ from ..domains import InvalidValue, normalize_sender_email
 from ..emails import fields, templates
 from ..errors import DeliveryFailed, NotFound, PolicyBlocked, Unprocessable
 from ..leads import service as leads
+from ..mailboxes import routing
 from ..models import Campaign, FollowUp, Lead, OutreachAttempt
 from ..sender import Sender
 from ..validation import is_single_line
@@ -77,12 +78,10 @@ async def _reserve(
     session: AsyncSession,
     settings: Settings,
     sender: Sender,
-    principal: Principal,
+    campaign: Campaign,
     data: SendRequest,
+    now: datetime,
 ) -> Reserved:
-    campaign = await campaigns.get_campaign(session, principal, data.campaign_id)
-    if data.workspace_id not in (None, "default", campaign.workspace_id):
-        raise NotFound()
     lead = await leads.get_lead(session, campaign, data.lead_id)
     topic = campaign.keywords[0] if campaign.keywords else ""
     subject, body = render_message(sender, lead, data.subject, data.body, topic)
@@ -100,11 +99,46 @@ async def _reserve(
         step=0,
         subject=subject,
         body=body,
-        now=utcnow(),
+        now=now,
+        identity=sender,
     )
     if attempt is None:
         raise PolicyBlocked(decision.reason or policy.INVALID_RECIPIENT)
     return Reserved(attempt, campaign, lead)
+
+
+# A mailbox that cannot take this send passes it to the next of the campaign's mailboxes.
+_NEXT_MAILBOX = frozenset({policy.SENDER_DAILY_CAP, policy.MAILBOX_PAUSED})
+
+
+async def _reserve_rotating(
+    db: Database, settings: Settings, principal: Principal, data: SendRequest
+) -> tuple[Reserved, routing.Route]:
+    """Step 1 with mailbox rotation: each mailbox is tried in its own short transaction (one
+    sender's day lock at a time, so two sends can never wait on each other's locks), best
+    first; a full or paused one passes the send to the next."""
+    routes: list[routing.Route] | None = None
+    index = 0
+    while True:
+        now = utcnow()
+        blocked: PolicyBlocked | None = None
+        async with db.write() as session:
+            campaign = await campaigns.get_campaign(session, principal, data.campaign_id)
+            if data.workspace_id not in (None, "default", campaign.workspace_id):
+                raise NotFound()
+            if routes is None:
+                routes = await routing.candidates(session, settings, campaign, data.mailbox_id, now)
+            route = routes[index]
+            try:
+                reserved = await _reserve(session, settings, route.sender, campaign, data, now)
+            except PolicyBlocked as exc:
+                # Commit what the decision wrote (a tripped breaker), then go on or answer.
+                blocked = exc
+        if blocked is None:
+            return reserved, route
+        index += 1
+        if blocked.reason not in _NEXT_MAILBOX or index >= len(routes):
+            raise blocked
 
 
 async def send(
@@ -113,13 +147,17 @@ async def send(
     principal: Principal,
     data: SendRequest,
 ) -> AttemptOut:
-    smtp.check_configured(settings)
-    sender = senders.from_settings(settings)
-    async with db.write() as session:
-        reserved = await _reserve(session, settings, sender, principal, data)
+    if not routing.default_configured(settings) and data.mailbox_id is None:
+        # Part 1: without a way to send, 422 before anything else; a workspace with mailboxes
+        # of its own sends from them.
+        async with db.read() as session:
+            if not await routing.has_own_mailboxes(session, sorted(principal.workspaces)):
+                smtp.check_configured(settings)
+    reserved, route = await _reserve_rotating(db, settings, principal, data)
     attempt, campaign, lead = reserved.attempt, reserved.campaign, reserved.lead
+    sender = route.sender
 
-    mailer = smtp.mailer_for(settings)
+    mailer = route.mailer(settings)
     if await delivery.deliver(db, settings, sender, mailer, attempt) is not None:
         raise DeliveryFailed()
 

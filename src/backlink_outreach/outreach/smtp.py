@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
-import ssl
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,26 +19,17 @@ import structlog
 
 from ..config import Settings
 from ..errors import NotConfigured
+from . import smtp_errors
 
 log = structlog.get_logger(__name__)
 
 LINGER_SECONDS = 2.0
 NOT_CONFIGURED = "SMTP is not configured: set SMTP_HOST (or MAIL_OUTBOX_DIR to write .eml files)"
 
-_ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-# Enhanced status codes that mean "this mailbox does not exist / is disabled" (RFC 3463).
-PERMANENT_RECIPIENT_STATUSES = frozenset(
-    {"5.1.0", "5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", "5.2.1"}
-)
-_UNKNOWN_USER = re.compile(
-    r"user unknown|unknown user|no such (user|mailbox)|does not exist|unknown recipient|"
-    r"recipient address rejected|mailbox (unavailable|not found|disabled)",
-    re.IGNORECASE,
-)
-
 
 class DeliveryError(Exception):
-    """The message was not accepted. `error` is short and safe to store and show."""
+    """The message was not accepted. `error` is short and safe to store and show: the words of
+    `smtp_errors` for an SMTP failure."""
 
     def __init__(
         self, error: str, smtp_code: int | None = None, permanent_recipient: bool = False
@@ -51,42 +40,10 @@ class DeliveryError(Exception):
         self.permanent_recipient = permanent_recipient
 
 
-def _short(text: str, limit: int = 160) -> str:
-    return " ".join(text.split())[:limit]
-
-
-def _classify(code: int, text: str, *, at_recipient: bool) -> DeliveryError:
-    kind = "transient" if 400 <= code < 500 else "permanent"
-    match = _ENHANCED.search(text)
-    status = match.group(0) if match else None
-    permanent_recipient = (
-        at_recipient
-        and kind == "permanent"
-        and (status in PERMANENT_RECIPIENT_STATUSES or bool(_UNKNOWN_USER.search(text)))
-    )
-    return DeliveryError(f"{kind}: {code} {_short(text)}".strip(), code, permanent_recipient)
-
-
 def classify(exc: BaseException) -> DeliveryError:
     """Map whatever aiosmtplib or the network raised to a short, stored error."""
-    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
-        first = exc.recipients[0]
-        return _classify(first.code, first.message, at_recipient=True)
-    if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
-        return _classify(exc.code, exc.message, at_recipient=True)
-    if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return _classify(exc.code, exc.message, at_recipient=False)
-    if isinstance(exc, TimeoutError):
-        return DeliveryError("transient: timed out talking to the SMTP server")
-    if isinstance(exc, ConnectionRefusedError) or isinstance(exc.__cause__, ConnectionRefusedError):
-        return DeliveryError("transient: connection refused by the SMTP server")
-    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
-        return DeliveryError("transient: the SMTP server closed the connection")
-    if isinstance(exc, ssl.SSLError):
-        return DeliveryError("transient: TLS handshake with the SMTP server failed")
-    if isinstance(exc, OSError | aiosmtplib.SMTPException):
-        return DeliveryError("transient: could not reach the SMTP server")
-    return DeliveryError("transient: delivery failed")
+    failure = smtp_errors.describe(exc)
+    return DeliveryError(failure.error, failure.smtp_code, failure.permanent_recipient)
 
 
 class SmtpMailer:
@@ -160,10 +117,10 @@ class SmtpMailer:
             client = await self._connected()
             await client.sendmail(sender, [recipient], data)
             return
-        except aiosmtplib.SMTPServerDisconnected:
+        except aiosmtplib.SMTPServerDisconnected as exc:
             await self._close(polite=False)
             if not reused:
-                raise DeliveryError("transient: the SMTP server closed the connection") from None
+                raise classify(exc) from None
         except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPRecipientRefused) as exc:
             # The connection is fine; reset the transaction so the next send can reuse it.
             await self._reset()

@@ -85,6 +85,7 @@ def _event(item: Filed) -> Event | None:
             "hard_bounce",
             row.lead_id,
             suppress=Suppress(row.workspace_id, item.address, "bounce", reason),
+            attempt_id=row.attempt_id,  # the mailbox breaker counts it against that send
         )
     if kind == "unsubscribe":
         if item.complaint:

@@ -3,6 +3,7 @@ batch in one transaction: dedupe, match, store, apply effects, remember what was
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -14,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import in_batches
 from ..ids import new_id
+from ..integrations import events as outbox
+from ..integrations import payloads
 from ..leads import lifecycle
 from ..models import InboundMessage, Lead, Reply
 from . import effects, soft_bounces, threading
@@ -233,3 +236,11 @@ async def _file(session: AsyncSession, filed: list[Filed], now: datetime) -> Non
     await soft_bounces.upgrade_repeated(session, rows)
     await session.execute(_REPLIES.insert(), [row.values() for row in rows])
     await lifecycle.apply(session, effects.events_for(filed), now)
+    await outbox.record_many(
+        session,
+        [
+            (row.workspace_id, "reply.received", functools.partial(payloads.reply, row))
+            for row in rows
+        ],
+        now,
+    )

@@ -6,15 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Exists, exists, select
+from sqlalchemy import Exists, Select, bindparam, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .. import pages
 from ..auth import Principal
 from ..db import insert_for, utcnow
-from ..domains import InvalidValue, normalize_suppression_entry
-from ..errors import Unprocessable
+from ..domains import InvalidValue, looks_like_host, normalize_suppression_entry
+from ..errors import NotFound, Unprocessable
 from ..ids import new_id
 from ..models import Suppression
+from ..tenancy import in_workspaces, lookup_params
 from .schemas import SuppressionCreate, SuppressionOut, SuppressionSource
 
 
@@ -70,6 +72,13 @@ async def suppress(
 async def add(
     session: AsyncSession, principal: Principal, data: SuppressionCreate
 ) -> SuppressionOut:
+    value = data.email.strip().lower()
+    if "@" not in value and looks_like_host(value):
+        raise Unprocessable(
+            f"{value} is a domain, not an address: to suppress every address at it, add *@{value}",
+            "value_error",
+            ["body", "email"],
+        )
     try:
         entry = normalize_suppression_entry(data.email)
     except InvalidValue as exc:
@@ -78,13 +87,49 @@ async def add(
     return SuppressionOut.model_validate(record)
 
 
-async def list_entries(session: AsyncSession, principal: Principal) -> list[SuppressionOut]:
-    rows = await session.scalars(
-        select(Suppression)
-        .where(Suppression.workspace_id == principal.workspace_id)
-        .order_by(Suppression.created_at, Suppression.id)
-    )
-    return [SuppressionOut.model_validate(r) for r in rows]
+BY_CREATED = pages.Keyset("created_at", Suppression.created_at, Suppression.id)
+
+
+def list_statement(
+    principal: Principal, q: str | None = None, source: SuppressionSource | None = None
+) -> Select[Suppression]:
+    """The current workspace's entries; `q` a substring of the entry (entries are stored
+    lowercased, so it is case-blind), `source` one of the sources; pages by `BY_CREATED`."""
+    statement = select(Suppression).where(Suppression.workspace_id == principal.workspace_id)
+    if q:
+        statement = statement.where(Suppression.email.contains(q.lower(), autoescape=True))
+    if source is not None:
+        statement = statement.where(Suppression.source == source)
+    return statement
+
+
+async def list_entries(
+    session: AsyncSession,
+    principal: Principal,
+    page: pages.Page = pages.Page(None, None),
+    *,
+    q: str | None = None,
+    source: SuppressionSource | None = None,
+) -> list[Suppression]:
+    """One page of entries, with the row past the limit that `pages.finish` looks for."""
+    statement = BY_CREATED.apply(list_statement(principal, q, source), page)
+    return list(await session.scalars(statement))
+
+
+_ENTRY = select(Suppression).where(
+    Suppression.id == bindparam("id"), in_workspaces(Suppression.workspace_id)
+)
+
+
+async def remove(session: AsyncSession, principal: Principal, entry_id: str) -> None:
+    """Delete an entry of one of the caller's workspaces; 404 for anyone else's. The address
+    may be mailed again (policy reads the list at each send)."""
+    found = (
+        await session.execute(_ENTRY, lookup_params(principal, id=entry_id))
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound()
+    await session.execute(delete(Suppression).where(Suppression.id == found.id))
 
 
 def listed(workspace_id: Any, address: Any, any_at_domain: Any) -> Exists:

@@ -1,0 +1,129 @@
+"""The events of the lead lifecycle (`leads/lifecycle.apply` calls this, in its transaction,
+before it changes anything): `lead.status_changed` for each lead whose status the batch
+changes, `bounce.received` for each hard-bounced address, `unsubscribe` for each unsubscribed
+one.
+
+The lifecycle is set-based and never reads the leads; so that it stays that way for workspaces
+without webhooks, one query finds the leads' workspaces together with their enabled endpoints.
+Only when an endpoint subscribes to `lead.status_changed` are the leads read (locked, so the
+status read is the one the lifecycle's UPDATE changes) and their new status worked out from the
+lifecycle's plan: `ends[i]` is where a lead in `LEAD_STATUSES[i]` ends up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, cast
+
+from sqlalchemy import Table, and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db import in_batches
+from ..leads.schemas import LeadOut
+from ..models import LEAD_STATUSES, Lead, LeadStatus, WebhookEndpoint
+from . import events
+
+LEAD_CHANGED = "lead.status_changed"
+_LEADS = cast(Table, Lead.__table__)
+_ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
+_OUT_COLUMNS = tuple(_LEADS.c[name] for name in LeadOut.model_fields)
+
+
+@dataclass(frozen=True)
+class AddressNotice:
+    """An address that hard-bounced or unsubscribed, and the leads of the batch that have it."""
+
+    type: Literal["bounce.received", "unsubscribe"]
+    workspace_id: str
+    email: str
+    source: str
+    reason: str
+    lead_ids: tuple[str, ...]
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "workspace_id": self.workspace_id,
+            "email": self.email,
+            "source": self.source,
+            "reason": self.reason,
+            "lead_ids": list(self.lead_ids),
+        }
+
+
+def _among(column: Any, chunk: Sequence[str]) -> Any:
+    return column == chunk[0] if len(chunk) == 1 else column.in_(chunk)
+
+
+async def _endpoints_of_leads(session: AsyncSession, lead_ids: list[str]) -> set[str]:
+    """The workspaces of the leads (and, remembered for the transaction, their endpoints)."""
+    workspaces: set[str] = set()
+    found: events.Subscribers = {}
+    for chunk in in_batches(lead_ids):
+        rows = await session.execute(
+            select(_LEADS.c.workspace_id, _ENDPOINTS.c.id, _ENDPOINTS.c.events)
+            .select_from(_LEADS)
+            .outerjoin(
+                _ENDPOINTS,
+                and_(
+                    _ENDPOINTS.c.workspace_id == _LEADS.c.workspace_id,
+                    _ENDPOINTS.c.status == "enabled",
+                ),
+            )
+            .where(_among(_LEADS.c.id, chunk))
+        )
+        for workspace_id, endpoint_id, types in rows:
+            workspaces.add(workspace_id)
+            endpoints = found.setdefault(workspace_id, [])
+            if endpoint_id is not None and all(e != endpoint_id for e, _ in endpoints):
+                endpoints.append((endpoint_id, frozenset(types or ())))
+    events.remember(session, found)
+    return workspaces
+
+
+async def record_lead_changes(
+    session: AsyncSession,
+    ends: Mapping[str, Sequence[LeadStatus]],
+    notices: Sequence[AddressNotice],
+    now: datetime,
+) -> None:
+    items: list[tuple[str, str, events.Data]] = []
+    if ends:
+        lead_ids = sorted(ends)
+        workspaces = await _endpoints_of_leads(session, lead_ids)
+        known = events.known(session)
+        wanted = sorted(w for w in workspaces if events.subscribed(known, w, LEAD_CHANGED))
+        if wanted:
+            items += await _status_changes(session, lead_ids, wanted, ends, now)
+    items += [(n.workspace_id, n.type, n.data()) for n in notices]
+    await events.record_many(session, items, now)
+
+
+async def _status_changes(
+    session: AsyncSession,
+    lead_ids: list[str],
+    workspaces: list[str],
+    ends: Mapping[str, Sequence[LeadStatus]],
+    now: datetime,
+) -> list[tuple[str, str, events.Data]]:
+    items: list[tuple[str, str, events.Data]] = []
+    for chunk in in_batches(lead_ids):
+        rows = await session.execute(
+            select(*_OUT_COLUMNS, _LEADS.c.workspace_id)
+            .where(_among(_LEADS.c.id, chunk), _LEADS.c.workspace_id.in_(workspaces))
+            .order_by(_LEADS.c.id)
+            .with_for_update()
+        )
+        for row in rows:
+            values = dict(row._mapping)
+            workspace_id = values.pop("workspace_id")
+            old: LeadStatus = values["status"]
+            new = ends[values["id"]][LEAD_STATUSES.index(old)]
+            if new == old:
+                continue
+            values.update(status=new, updated_at=now)
+            data = LeadOut.model_validate(values).model_dump(mode="json")
+            data["previous_status"] = old
+            items.append((workspace_id, LEAD_CHANGED, data))
+    return items

@@ -1,0 +1,1 @@
+"""Webhooks: endpoints, the Standard Webhooks signer, and the delivery duty."""

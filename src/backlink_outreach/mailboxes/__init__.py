@@ -1,0 +1,1 @@
+"""Mailboxes: the accounts a workspace sends from and reads replies in."""
