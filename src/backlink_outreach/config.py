@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     imap_security: Literal["none", "starttls", "ssl"] = "ssl"
     imap_folder: str = "INBOX"
     poll_interval_seconds: int = 300
+    # How many mailboxes one worker pass (or one manual poll) reads at once.
+    poll_concurrency: int = Field(default=8, ge=1, le=256)
     # `host:port` of the DNS server that `POST /mailboxes/{id}/test` asks; the system resolver
     # when unset.
     dns_resolver: str | None = None

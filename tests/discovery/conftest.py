@@ -24,8 +24,11 @@ def crawl_settings(web: FixtureWeb, **overrides: Any) -> dict[str, Any]:
         "searxng_url": web.url,
         "discovery_http_proxy": web.url,
         "discovery_allow_private_networks": False,
-        "discovery_page_timeout_seconds": 1.5,
-        "discovery_read_timeout_seconds": 1.0,
+        # Long enough that a fixture site answering at once is read even on a loaded CI
+        # machine (1.5 s was not: pages timed out and rankings changed), short enough that
+        # the site that never answers ends each crawl in seconds.
+        "discovery_page_timeout_seconds": 4.0,
+        "discovery_read_timeout_seconds": 3.0,
     }
     values.update(overrides)
     return values

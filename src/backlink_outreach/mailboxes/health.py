@@ -221,3 +221,26 @@ async def record_test(
         .where(MailboxHealth.mailbox_id == mailbox_id)
         .values(last_test_at=now, last_error=error[:300] if error else None, updated_at=now)
     )
+
+
+POLL_ERROR_PREFIX = "imap: "
+
+
+async def record_poll(
+    session: AsyncSession, mailbox_id: str, error: str | None, now: datetime
+) -> None:
+    """A reply poll's result: a failure shows as `imap: <words>` in `last_error`; a poll that
+    worked clears an earlier poll's error (and leaves a `POST /test` finding alone)."""
+    await ensure(session, mailbox_id, now)
+    row = MailboxHealth
+    if error is not None:
+        words = (POLL_ERROR_PREFIX + error)[:300]
+        await session.execute(
+            update(row).where(row.mailbox_id == mailbox_id).values(last_error=words, updated_at=now)
+        )
+        return
+    await session.execute(
+        update(row)
+        .where(row.mailbox_id == mailbox_id, row.last_error.like(POLL_ERROR_PREFIX + "%"))
+        .values(last_error=None, updated_at=now)
+    )

@@ -103,10 +103,16 @@ async def file_batch(
     now: datetime,
     *,
     isolate: bool = False,
+    workspace_id: str | None = None,
 ) -> list[Outcome]:
     """File a batch with a few set-based statements. With `isolate`, each message's reply and
     effects get their own savepoint, so one that fails while filing becomes `failed` without
-    losing the others (the slow path, used only when the batch as a whole failed)."""
+    losing the others (the slow path, used only when the batch as a whole failed).
+
+    With `workspace_id` (a workspace's own mailbox), only that workspace's messages are matched,
+    so nothing is ever filed into another workspace; a message that answers none of them is not
+    remembered as seen, so another workspace's mailbox (or `mbx_default`) holding the same
+    message may still file it there."""
     keys = list({p.key for p in batch})
     seen: set[str] = set()
     for chunk in in_batches(keys):
@@ -121,7 +127,10 @@ async def file_batch(
             seen.add(item.key)
             fresh.append(item)
     index = await threading.load_index(
-        session, [threading.needs_of(p.parsed, p.result) for p in fresh if p.parsed], now
+        session,
+        [threading.needs_of(p.parsed, p.result) for p in fresh if p.parsed],
+        now,
+        workspace_id=workspace_id,
     )
     lead_ids = {a.lead_id for a in index.by_message_id.values()}
     lead_ids |= {a.lead_id for group in index.by_recipient.values() for a in group}
@@ -160,6 +169,7 @@ async def file_batch(
             "created_at": now,
         }
         for item, outcome in zip(fresh, outcomes, strict=True)
+        if workspace_id is None or outcome.status != "ignored"
     ]
     if rows:
         await session.execute(cast(Table, InboundMessage.__table__).insert(), rows)

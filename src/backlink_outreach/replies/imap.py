@@ -8,21 +8,27 @@ only: enough to tell whose they are and count them as failed without pulling meg
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
-from dataclasses import dataclass
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
 from typing import Any
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 
 from ..config import Settings
+from ..models import DEFAULT_MAILBOX_ID
+from ..outreach.smtp_errors import CONNECTION_REFUSED, LOGIN_REFUSED, TIMED_OUT, TLS_FAILED
 
 MAX_MESSAGE_BYTES = 5 * 1024 * 1024
 TIMEOUT_SECONDS = 30.0
+FOLDER_NOT_FOUND = "folder not found"
 
 
 class MailboxUnavailable(Exception):
-    """The server cannot be reached, refuses the login, or has no such folder."""
+    """The server cannot be reached, refuses the login, or has no such folder. The text is
+    words (`login refused`, `timed out`, ...), never a server's answer or a secret."""
 
 
 @dataclass
@@ -32,42 +38,101 @@ class Fetched:
     header: bytes | None  # the header only, for oversize messages
 
 
+@dataclass(frozen=True)
+class Account:
+    """One IMAP folder to poll: `mbx_default` from the settings, or a workspace's mailbox.
+
+    `state_id` keys its watermark and lease (`MailboxState`): a changed host, user or folder
+    starts a new watermark. `workspace_id` None is the deployment's default mailbox, which files
+    into whichever workspace a message answers; a workspace's own mailbox files only there."""
+
+    mailbox_id: str
+    state_id: str
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str = field(repr=False)
+    folder: str
+    workspace_id: str | None
+    own_addresses: frozenset[str]
+    # Set when the account cannot be polled at all (its password does not open): the words.
+    error: str | None = None
+
+
 def mailbox_id(settings: Settings) -> str:
+    """The watermark id of the default mailbox (part 1's, kept so its watermark carries on)."""
     return f"{settings.imap_host}|{settings.imap_username or ''}|{settings.imap_folder}"[:600]
 
 
-class Mailbox:
-    """One connection to the configured folder. Every method blocks: call through `run`."""
+def default_account(settings: Settings) -> Account | None:
+    if not (settings.imap_host and settings.imap_username):
+        return None
+    own = {settings.smtp_from_email.lower()}
+    if "@" in settings.imap_username:
+        own.add(settings.imap_username.lower())
+    return Account(
+        mailbox_id=DEFAULT_MAILBOX_ID,
+        state_id=mailbox_id(settings),
+        host=settings.imap_host,
+        port=settings.imap_port,
+        security=settings.imap_security,
+        username=settings.imap_username,
+        password=settings.imap_password.get_secret_value() if settings.imap_password else "",
+        folder=settings.imap_folder,
+        workspace_id=None,
+        own_addresses=frozenset(own),
+    )
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+
+def _words(exc: BaseException) -> str:
+    if isinstance(exc, LoginError):
+        return LOGIN_REFUSED
+    if isinstance(exc, ssl.SSLError):
+        return TLS_FAILED
+    if isinstance(exc, TimeoutError):
+        return TIMED_OUT
+    return CONNECTION_REFUSED
+
+
+class Mailbox:
+    """One connection to one account's folder. Every method blocks: call through `run`."""
+
+    def __init__(self, account: Account, executor: Executor | None = None) -> None:
+        self.account = account
+        self.executor = executor
         self.client: IMAPClient | None = None
         self.uidvalidity = 0
 
     async def run(self, method: Any, *args: Any) -> Any:
-        return await asyncio.to_thread(method, *args)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(method, *args))
 
     def open(self) -> int:
         """Connect, log in and EXAMINE the folder; returns its UIDVALIDITY."""
-        settings = self.settings
-        password = settings.imap_password.get_secret_value() if settings.imap_password else ""
+        account = self.account
+        step = "connect"
         try:
             client = IMAPClient(
-                settings.imap_host or "",
-                port=settings.imap_port,
-                ssl=settings.imap_security == "ssl",
+                account.host,
+                port=account.port,
+                ssl=account.security == "ssl",
                 ssl_context=ssl.create_default_context(),
                 timeout=TIMEOUT_SECONDS,
             )
             self.client = client
-            if settings.imap_security == "starttls":
+            if account.security == "starttls":
                 client.starttls(ssl.create_default_context())
-            client.login(settings.imap_username or "", password)
-            selected = client.select_folder(settings.imap_folder, readonly=True)
+            client.login(account.username, account.password)
+            step = "select"
+            selected = client.select_folder(account.folder, readonly=True)
         except (TimeoutError, OSError, ssl.SSLError, IMAPClientError) as exc:
             self.close()
-            # The exception text may name the server's answer; never the password.
-            raise MailboxUnavailable(type(exc).__name__) from None
+            # Words only: the exception text may name the server's answer; never the password.
+            words = _words(exc)
+            if step == "select" and words == CONNECTION_REFUSED:
+                words = FOLDER_NOT_FOUND
+            raise MailboxUnavailable(words) from None
         self.uidvalidity = int(selected.get(b"UIDVALIDITY", 0))
         return self.uidvalidity
 
@@ -82,7 +147,7 @@ class Mailbox:
             found = self.client.search(criteria)
             large = self.client.search([*criteria, "LARGER", str(MAX_MESSAGE_BYTES)])
         except (OSError, IMAPClientError) as exc:
-            raise MailboxUnavailable(type(exc).__name__) from None
+            raise MailboxUnavailable(_words(exc)) from None
         # `UID n:*` answers with the newest message even when its UID is below n.
         uids = sorted(uid for uid in found if uid > last_uid)
         return uids, {uid for uid in large if uid > last_uid}
@@ -96,7 +161,7 @@ class Mailbox:
             bodies = self.client.fetch(small, ["BODY.PEEK[]"]) if small else {}
             headers = self.client.fetch(big, ["BODY.PEEK[HEADER]"]) if big else {}
         except (OSError, IMAPClientError) as exc:
-            raise MailboxUnavailable(type(exc).__name__) from None
+            raise MailboxUnavailable(_words(exc)) from None
         out: list[Fetched] = []
         for uid in uids:
             if uid in bodies:

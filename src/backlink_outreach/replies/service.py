@@ -13,8 +13,8 @@ from ..config import Settings
 from ..database import Database
 from ..errors import NotConfigured, ServiceUnavailable
 from ..models import Reply
-from . import poller
-from .imap import MailboxUnavailable, mailbox_id
+from . import accounts, poller
+from .imap import default_account
 from .schemas import PollResult, ReplyOut
 
 log = structlog.get_logger(__name__)
@@ -26,22 +26,29 @@ async def poll(
     principal: Principal,
     campaign_id: str | None,
 ) -> PollResult:
-    """Poll now; count only the caller's replies (of `campaign_id` when given)."""
-    if not poller.configured(settings):
-        raise NotConfigured(
-            "IMAP is not configured: set IMAP_HOST, IMAP_USERNAME and IMAP_PASSWORD"
-        )
-    if campaign_id is not None:
-        async with db.read() as session:
+    """Poll the caller's workspaces' own mailboxes and `mbx_default` now; count only the
+    caller's replies (of `campaign_id` when given). 422 when none of them has IMAP; 503 when
+    `mbx_default` cannot be read (as in part 1) or when no mailbox could be read at all. A
+    failing own mailbox shows in its `health.last_error`."""
+    async with db.read() as session:
+        own = await accounts.workspace_accounts(session, settings, principal.workspaces)
+        default = default_account(settings)
+        if default is None and not own:
+            raise NotConfigured(
+                "IMAP is not configured: set IMAP_HOST, IMAP_USERNAME and IMAP_PASSWORD, "
+                "or give one of this workspace's mailboxes IMAP"
+            )
+        if campaign_id is not None:
             await campaigns.get_campaign(session, principal, campaign_id)
-    try:
-        outcomes = await poller.poll_mailbox(settings, db, wait=True) or []
-    except MailboxUnavailable as exc:
-        log.warning("mailbox_unavailable", reason=str(exc))
-        raise ServiceUnavailable("Mailbox unavailable") from None
+    polled = [default, *own] if default is not None else own
+    results = await poller.poll_many(settings, db, polled, wait=True)
+    failed_default = any(r.error and r.account.workspace_id is None for r in results)
+    if failed_default or all(r.error for r in results):
+        raise ServiceUnavailable("Mailbox unavailable")
     mine = [
         o
-        for o in outcomes
+        for r in results
+        for o in r.outcomes or []
         if o.workspace_id in principal.workspaces
         and (campaign_id is None or o.campaign_id == campaign_id)
     ]
@@ -52,17 +59,12 @@ async def poll(
 
 
 async def poll_duty(db: Database, settings: Settings) -> int:
-    """The worker's mailbox duty: poll when `next_poll_at` is due and nobody else is polling."""
-    if not poller.configured(settings):
-        return 0
-    if not await poller.is_due(db, mailbox_id(settings)):
-        return 0
-    try:
-        outcomes = await poller.poll_mailbox(settings, db, wait=False)
-    except MailboxUnavailable as exc:
-        log.warning("mailbox_unavailable", reason=str(exc))
-        return 0
-    return len(outcomes or [])
+    """The worker's mailbox duty: every mailbox with IMAP whose `next_poll_at` is due and that
+    nobody else is polling, at most `POLL_CONCURRENCY` at once. Returns the messages read."""
+    async with db.read() as session:
+        every = await accounts.all_accounts(session, settings)
+    results = await poller.poll_many(settings, db, await poller.due(db, every), wait=False)
+    return sum(len(r.outcomes or []) for r in results)
 
 
 async def list_replies(

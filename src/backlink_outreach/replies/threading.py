@@ -110,7 +110,15 @@ def needs_of(parsed: Parsed, result: Result | None) -> Needs:
     return needs
 
 
-async def load_index(session: AsyncSession, needs: Iterable[Needs], now: datetime) -> AttemptIndex:
+async def load_index(
+    session: AsyncSession,
+    needs: Iterable[Needs],
+    now: datetime,
+    *,
+    workspace_id: str | None = None,
+) -> AttemptIndex:
+    """Our sent attempts that the batch's messages could answer; only `workspace_id`'s when
+    given (a workspace's own mailbox never matches another workspace's messages)."""
     ids: set[str] = set()
     addresses: set[str] = set()
     domains: set[str] = set()
@@ -118,14 +126,15 @@ async def load_index(session: AsyncSession, needs: Iterable[Needs], now: datetim
         ids |= need.message_ids
         addresses |= need.addresses
         domains |= need.domains
+    scope = () if workspace_id is None else (OutreachAttempt.workspace_id == workspace_id,)
     index = AttemptIndex(loaded_at=now)
     for chunk in in_batches(sorted(ids)):
         rows = await session.execute(
-            select(*SENT_COLUMNS).where(OutreachAttempt.message_id.in_(chunk))
+            select(*SENT_COLUMNS).where(OutreachAttempt.message_id.in_(chunk), *scope)
         )
         index.by_message_id.update({row.message_id: SentRef(*row) for row in rows})
     since = now - CONTACT_WINDOW
-    recent = OutreachAttempt.status == "sent", OutreachAttempt.sent_at >= since
+    recent = OutreachAttempt.status == "sent", OutreachAttempt.sent_at >= since, *scope
     by_recipient: dict[str, list[SentRef]] = defaultdict(list)
     by_domain: dict[str, list[SentRef]] = defaultdict(list)
     addr_chunks = in_batches(sorted(addresses))
