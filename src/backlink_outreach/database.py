@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from .db import (
     create_engine,
@@ -44,6 +44,19 @@ def _writer_queue(engine: AsyncEngine) -> asyncio.Lock | None:
     if queue is None:
         queue = _queues[engine.sync_engine] = asyncio.Lock()
     return queue
+
+
+@contextlib.asynccontextmanager
+async def _committed(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session of `maker`, committed when the block ends, rolled back on any error."""
+    async with maker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
 
 
 class Database:
@@ -85,28 +98,16 @@ class Database:
         `FOR UPDATE SKIP LOCKED`) do the queuing. Never open a `write()` inside another one on
         the same Database: the queue is not re-entrant.
         """
-        async with self._queue or _NOT_QUEUED, self._writer() as session:
-            try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                raise
-            else:
-                await session.commit()
+        async with self._queue or _NOT_QUEUED, _committed(self._writer) as session:
+            yield session
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A read-only session (see `db.read_only_engine`): on SQLite a plain BEGIN that never
         waits for, or holds, the write lock; on PostgreSQL autocommit, which saves the BEGIN and
         COMMIT round trips. For a GET request, an export, a lookup before outside I/O."""
-        async with self._reader() as session:
-            try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                raise
-            else:
-                await session.commit()
+        async with _committed(self._reader) as session:
+            yield session
 
     @contextlib.asynccontextmanager
     async def statement(self) -> AsyncIterator[AsyncSession]:
@@ -117,14 +118,8 @@ class Database:
             async with self.write() as session:
                 yield session
             return
-        async with self._single_statement() as session:
-            try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                raise
-            else:
-                await session.commit()
+        async with _committed(self._single_statement) as session:
+            yield session
 
     def connection(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """A bare read-only connection (see `db.read_only_engine`), for the hottest reads:

@@ -26,7 +26,7 @@ from backlink_outreach.models import WebhookDelivery
 from tests.integrations.conftest import SECRETS_KEY
 from tests.integrations.receiver import Receiver
 from tests.support.database import Database
-from tests.support.servers import ServerProcess, start_server
+from tests.support.servers import ServerProcess, start_servers
 from tests.support.tokens import make_token, public_pem
 
 pytestmark = pytest.mark.skipif(
@@ -53,10 +53,8 @@ async def servers(
     if db.backend != "postgresql":
         pytest.skip("multi-process test runs on PostgreSQL")
     env = _env(db, signing_key, tmp_path)
-    started = await asyncio.gather(
-        *(asyncio.to_thread(start_server, env, tmp_path / f"server{i}.log") for i in range(2))
-    )
-    yield list(started)
+    started = await start_servers(env, tmp_path)
+    yield started
     for server in started:
         server.stop()
 

@@ -19,7 +19,7 @@ from tests.mailboxes.support import KEY, mailbox_body
 from tests.outreach.mailserver import MailServer, Recorder
 from tests.support.database import Database
 from tests.support.mailservers import SMTP_PASSWORD, SMTP_USER, smtp_server
-from tests.support.servers import ServerProcess, start_server
+from tests.support.servers import ServerProcess, start_servers
 from tests.support.tokens import make_token, public_pem
 
 pytestmark = pytest.mark.skipif(
@@ -62,10 +62,11 @@ async def servers(
         "POLICY_WORKSPACE_DAILY_CAP": "1000",
         "LOG_LEVEL": "WARNING",
     }
-    started = await asyncio.gather(
-        *(asyncio.to_thread(start_server, env, folder / f"server{i}.log") for i in range(2))
-    )
-    yield list(started)
+    # Started before any test's `db` reset: an earlier module's rows (sealed mailbox secrets,
+    # say) must not decide how these servers start.
+    await database.reset()
+    started = await start_servers(env, folder)
+    yield started
     for server in started:
         server.stop()
 

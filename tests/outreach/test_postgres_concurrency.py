@@ -29,7 +29,7 @@ from tests.outreach.conftest import (
 )
 from tests.outreach.mailserver import MailServer
 from tests.support.database import Database
-from tests.support.servers import ServerProcess, start_server
+from tests.support.servers import ServerProcess, start_servers
 from tests.support.tokens import make_token, public_pem
 
 pytestmark = pytest.mark.skipif(
@@ -67,10 +67,11 @@ async def servers(
         "POLICY_WORKSPACE_DAILY_CAP": "1000",
         "LOG_LEVEL": "WARNING",
     }
-    started = await asyncio.gather(
-        *(asyncio.to_thread(start_server, env, folder / f"server{i}.log") for i in range(2))
-    )
-    yield list(started)
+    # Started before any test's `db` reset: an earlier module's rows (sealed mailbox secrets,
+    # say) must not decide how these servers start.
+    await database.reset()
+    started = await start_servers(env, folder)
+    yield started
     for server in started:
         server.stop()
 

@@ -3,10 +3,8 @@ sending flow is another domain), a real pymap IMAP server, and APPEND to fill it
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backlink_outreach.db import utcnow
 from backlink_outreach.ids import new_id
 from backlink_outreach.models import Campaign, FollowUp, Lead, OutreachAttempt
+from tests.support.servers import free_port, wait_for_port
 
 SENDER = "outreach@sender.test"
 IMAP_USER = "inbox@sender.test"
@@ -122,12 +121,6 @@ def reply_to(
     return msg.as_bytes()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def pymap_server(log_dir: Path) -> Iterator[int]:
     """A real pymap IMAP server (in-memory backend) on loopback; yields its port."""
@@ -153,15 +146,7 @@ def pymap_server(log_dir: Path) -> Iterator[int]:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("pymap did not start") from None
-                time.sleep(0.05)
+        wait_for_port(port, proc, "pymap")
         yield port
     finally:
         proc.terminate()

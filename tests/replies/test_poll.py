@@ -25,6 +25,7 @@ from backlink_outreach.models import (
 from backlink_outreach.replies import service
 from tests.conftest import Api
 from tests.support.database import Database
+from tests.support.servers import free_port
 
 from .corpus_eval import CORPUS
 from .support import (
@@ -245,7 +246,6 @@ async def test_not_configured_and_unavailable(
     async with make_api(**{**imap_settings(port), "imap_password": "wrong"}) as api:
         response = await api.post("/replies/poll", json={})
         assert (response.status_code, response.json()) == (503, {"detail": "Mailbox unavailable"})
-    from .support import free_port
 
     async with make_api(**{**imap_settings(port), "imap_port": free_port()}) as api:
         response = await api.post("/replies/poll")

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,31 +36,21 @@ def _serve() -> None:
     main()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def pymap_users_server(log_dir: Path, users: Mapping[str, str]) -> Iterator[int]:
     """pymap on loopback (no TLS) where each of `users` logs in with its password."""
-    port = _free_port()
+    # Imported here, not at the top: this file is also the pymap child's script, run where the
+    # `tests` package is not importable.
+    from tests.support.servers import free_port, wait_for_port
+
+    port = free_port()
     command = [sys.executable, str(Path(__file__).resolve()), "--host", "127.0.0.1"]
     command += ["--port", str(port), "--no-tls", "--no-service", "admin", "dict"]
     env = {**os.environ, USERS_ENV: json.dumps(dict(users))}
     with (log_dir / f"pymap-users-{port}.log").open("wb") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("pymap did not start") from None
-                    time.sleep(0.05)
+            wait_for_port(port, proc, "pymap")
             yield port
         finally:
             proc.terminate()

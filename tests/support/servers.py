@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -19,6 +20,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_for_port(
+    port: int, process: subprocess.Popen[bytes], what: str, timeout: float = 15.0
+) -> None:
+    """Until a TCP connection to `port` succeeds; RuntimeError when `process` exits first or
+    the time is up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.05)
 
 
 @dataclass
@@ -84,3 +101,13 @@ def start_server(
         time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
+
+
+async def start_servers(
+    env: Mapping[str, str], folder: Path, count: int = 2
+) -> list[ServerProcess]:
+    """`count` API processes on one database, started side by side (the multi-process tests)."""
+    started = await asyncio.gather(
+        *(asyncio.to_thread(start_server, env, folder / f"server{i}.log") for i in range(count))
+    )
+    return list(started)
