@@ -30,14 +30,19 @@ from .integrations import docs
 from .integrations.api_keys import ApiKeyVerifier
 from .integrations.keys_router import router as api_keys_router
 from .integrations.webhooks.router import router as webhooks_router
+from .leads.import_router import IMPORT_PATH_PATTERN
+from .leads.import_router import router as leads_import_router
 from .leads.router import router as leads_router
 from .logs import configure_logging
 from .mailboxes import keys as mailbox_keys
 from .mailboxes.router import router as mailboxes_router
 from .middleware import BodySizeLimit, CatchUnhandledErrors, RejectNulBytes, RequestContext
+from .outreach.decisions_router import router as policy_decisions_router
 from .outreach.router import router as outreach_router
 from .placements.router import router as placements_router
+from .privacy.router import router as privacy_router
 from .replies.router import router as replies_router
+from .sequences.router import router as sequences_router
 from .suppression.router import router as suppression_router
 from .worker import run_forever
 
@@ -85,6 +90,7 @@ def create_app(
             stop.set()
             if task is not None:
                 await task
+            await app.state.api_keys.close()  # its kept connections go back to the pool
             await database.dispose()  # only an engine it created itself
 
     app = FastAPI(
@@ -105,6 +111,7 @@ def create_app(
     for router in (
         campaigns_router,
         leads_router,
+        leads_import_router,
         discovery_router,
         emails_router,
         templates_router,
@@ -116,6 +123,9 @@ def create_app(
         mailboxes_router,
         api_keys_router,
         webhooks_router,
+        privacy_router,
+        sequences_router,
+        policy_decisions_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
@@ -139,7 +149,11 @@ def create_app(
     app.add_middleware(CatchUnhandledErrors)
     app.add_middleware(RejectNulBytes)
     app.add_middleware(RequestContext)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        path_limits={IMPORT_PATH_PATTERN: settings.max_import_bytes},
+    )
     return app
 
 

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     jwks_min_refetch_seconds: float = 1.0
 
     max_body_bytes: int = 10 * 1024 * 1024
+    # `POST /campaigns/{id}/leads/import` alone may take a body up to this size (a CSV file,
+    # read as a stream); over it, the same 413 as MAX_BODY_BYTES.
+    max_import_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
 
@@ -101,6 +104,11 @@ class Settings(BaseSettings):
     policy_domain_daily_cap: int = Field(default=5, ge=0)
     policy_workspace_daily_cap: int = Field(default=500, ge=0)
     policy_duplicate_window_days: int = Field(default=30, ge=0)
+    # An initial message to a site that got one from the same workspace this recently is
+    # blocked `recently_contacted` (0 turns it off).
+    policy_recontact_days: int = Field(default=90, ge=0)
+    # Sequences: scheduled sends are spread by up to this many seconds inside the window.
+    send_jitter_seconds: int = Field(default=600, ge=0, le=86_400)
 
     # Mailboxes (issue 13): the key that seals their passwords and DKIM keys (base64 of 32
     # bytes; AUTH_MODE=dev makes a key file in the data folder when unset), and the bounce

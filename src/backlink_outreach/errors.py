@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,7 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 NOT_AUTHENTICATED = "Not authenticated"
 NOT_FOUND = "Resource not found"
@@ -108,15 +109,32 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 def allowed_methods(request: Request) -> str:
     """Every method some route of this path answers. Starlette's 405 names only the first route
-    that matched the path, so `/campaigns` (a POST route and a GET route) said `Allow: POST`."""
-    routes = request.app.router.routes
-    return ", ".join(
-        method
-        for method in _METHODS
-        if any(
-            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
-        )
-    )
+    that matched the path, so `/campaigns` (a POST route and a GET route) said `Allow: POST`.
+    Only the most literal templates count: `/leads/import` is also `/leads/{lead_id}` to the
+    router, but its documented methods are the import route's."""
+    path = request.scope["path"]
+    matching = [
+        (template.count("{"), methods)
+        for template, methods in _route_templates(request.app.router.routes)
+        if compile_path(template)[0].fullmatch(path)
+    ]
+    if not matching:
+        return ""
+    fewest = min(count for count, _ in matching)
+    found = {m for count, methods in matching if count == fewest for m in methods}
+    return ", ".join(method for method in _METHODS if method in found and method != "HEAD")
+
+
+def _route_templates(routes: Any, prefix: str = "") -> Iterator[tuple[str, frozenset[str]]]:
+    """(path template, methods) of every route, through included routers (FastAPI keeps an
+    included router whole, with its prefix beside it)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            inner = prefix + route.include_context.prefix
+            yield from _route_templates(included.routes, inner)
+        elif getattr(route, "methods", None):
+            yield prefix + route.path, frozenset(route.methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:

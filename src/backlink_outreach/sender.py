@@ -41,6 +41,9 @@ class Sender:
     mailbox_id: str = DEFAULT_MAILBOX_ID
     daily_cap: int | None = None
     delivery: str = "smtp"
+    # The least time between two scheduled sends from it (API sends never wait); mbx_default
+    # has no such setting: 0.
+    min_interval_seconds: int = 0
 
     def sendable_address(self) -> str:
         """The From address, or a 422 saying the configuration is unusable."""

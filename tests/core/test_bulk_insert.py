@@ -26,6 +26,7 @@ FIELDS = {
     "source": "csv",
     "target_url": "https://ours.example/guides/composting",
     "anchor_text": "Jardín guide",
+    "authority": 37,
 }
 
 

@@ -142,4 +142,10 @@ async def test_leads_in_a_campaign_read_exactly_as_created(api: Api) -> None:
         "created_at",
         "updated_at",
         "leads",
+        # Part 2: mailboxes and sequences.
+        "mailbox_ids",
+        "status",
+        "timezone",
+        "send_window",
+        "sequence",
     }

@@ -19,6 +19,7 @@ import backlink_outreach
 from backlink_outreach.campaigns.schemas import CampaignOut, CampaignWithLeads
 from backlink_outreach.leads.schemas import LeadOut, LeadRow
 from backlink_outreach.models.campaigns import LEAD_STATUSES
+from backlink_outreach.replies.schemas import ReplyListRow, ReplyOut
 from backlink_outreach.responses import dump_json
 from tests.conftest import Api, create_campaign
 
@@ -48,6 +49,7 @@ lead_rows = st.fixed_dictionaries(
         "updated_at": times,
         "target_url": optional_texts,
         "anchor_text": optional_texts,
+        "authority": st.none() | st.integers(0, 100),
     }
 )
 campaign_rows = st.fixed_dictionaries(
@@ -58,6 +60,18 @@ campaign_rows = st.fixed_dictionaries(
         "description": optional_texts,
         "keywords": st.lists(texts, max_size=3),
         "follow_up_days": st.lists(st.integers(1, 90), max_size=5),
+        "mailbox_ids": st.lists(texts, max_size=3),
+        "status": st.sampled_from(["active", "paused"]),
+        "timezone": st.sampled_from(["UTC", "Europe/Berlin"]),
+        # As the campaign row keeps them: dumped from their models, so in the models' order.
+        "send_window": st.just({"days": ["mon", "fri"], "start": "09:00", "end": "24:00"}),
+        "sequence": st.none()
+        | st.just(
+            [
+                {"delay_days": 0, "subject": "Hi {name}", "body": "x", "template_id": None},
+                {"delay_days": 3, "subject": None, "body": None, "template_id": "tpl_a"},
+            ]
+        ),
         "lead_count": st.integers(0, 10**6),
         "created_at": times,
         "updated_at": times,
@@ -66,7 +80,10 @@ campaign_rows = st.fixed_dictionaries(
 
 
 # Every msgspec struct the fast paths write, and the response model it stands in for.
-MIRRORS: dict[type[msgspec.Struct], type[BaseModel]] = {LeadRow: LeadOut}
+MIRRORS: dict[type[msgspec.Struct], type[BaseModel]] = {
+    LeadRow: LeadOut,
+    ReplyListRow: ReplyOut,
+}
 
 
 def _structs_beside_schemas() -> set[type[msgspec.Struct]]:

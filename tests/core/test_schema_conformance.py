@@ -30,11 +30,16 @@ def _is_422(response: Any, *loc: str | int) -> None:
     ("method", "path", "allow"),
     [
         ("OPTIONS", "/campaigns", "GET, POST"),
-        ("PUT", "/campaigns/cmp_x", "GET, DELETE"),
+        ("PUT", "/campaigns/cmp_x", "GET, PATCH, DELETE"),
         ("OPTIONS", "/emails/templates", "GET, POST"),
         ("PUT", "/emails/templates/tpl_x", "GET, PATCH, DELETE"),
         ("OPTIONS", "/suppression", "GET, POST"),
         ("DELETE", "/unsubscribe/token", "GET, POST"),
+        # Literal paths that a `{lead_id}` template also matches name only their own methods.
+        ("PUT", "/campaigns/cmp_x/leads/import", "POST"),
+        ("PUT", "/campaigns/cmp_x/leads/bulk", "POST"),
+        ("PUT", "/campaigns/cmp_x/leads/bulk-status", "PATCH"),
+        ("PUT", "/campaigns/cmp_x/leads/lead_x", "PATCH, DELETE"),
     ],
 )
 async def test_405_allow_names_every_method_of_the_path(

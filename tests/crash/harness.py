@@ -94,14 +94,16 @@ def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]
         )
 
 
-async def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+async def run_cli(
+    env: dict[str, str], *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return await asyncio.to_thread(
         subprocess.run,
         [*CLI, *args],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
     )
 
 

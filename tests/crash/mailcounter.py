@@ -77,5 +77,9 @@ class CountingMailServer:
     def mails(self) -> list[Mail]:
         return self.handler.mails()
 
+    def settings(self) -> dict[str, Any]:
+        """The app settings that send to it (as `MailServer.settings`)."""
+        return {"smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_timeout_seconds": 5.0}
+
     def recipient_counts(self) -> Counter[str]:
         return Counter(r for mail in self.mails() for r in mail.recipients)

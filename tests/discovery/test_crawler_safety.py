@@ -6,10 +6,11 @@ import asyncio
 import ipaddress
 from typing import Any
 
+import httpx
 import pytest
 
 from backlink_outreach.config import Settings
-from backlink_outreach.discovery.crawler import Crawler, Failure, Page
+from backlink_outreach.discovery.crawler import Crawler, Failure, Page, _read_capped
 from backlink_outreach.discovery.ssrf import BlockedURL, GuardedBackend, check_url, parse_ip_literal
 from tests.discovery.conftest import crawl_settings
 from tests.discovery.fixture_server import FixtureWeb
@@ -135,3 +136,27 @@ async def test_a_url_httpx_refuses_is_a_failure_not_an_exception(web: FixtureWeb
         )
     assert [r.reason for r in results if isinstance(r, Failure)] == ["invalid_url"] * 2
     assert isinstance(results[2], Page)
+
+
+@pytest.mark.parametrize(
+    ("chunks", "expected"),
+    [
+        ([b"a" * 4, b"b" * 4], (b"aaaabbbb", False)),  # ends exactly at the cap: complete
+        ([b"a" * 4, b"b" * 4, b"c"], (b"aaaabbbb", True)),  # a chunk fills it; more follows
+        ([b"a" * 4, b"", b"b" * 4, b"", b"c"], (b"aaaabbbb", True)),
+        ([b"a" * 10], (b"aaaaaaaa", True)),
+        ([b"a" * 3], (b"aaa", False)),
+    ],
+)
+async def test_the_size_cap_knows_a_page_went_on_beyond_it(
+    chunks: list[bytes], expected: tuple[bytes, bool]
+) -> None:
+    """Chunk boundaries as a server sends them (a stub stream: only it can place them
+    exactly). Regression: a page whose chunks filled the cap exactly was read as complete."""
+
+    async def body() -> Any:
+        for chunk in chunks:
+            yield chunk
+
+    response = httpx.Response(200, content=body())
+    assert await _read_capped(response, 8) == expected

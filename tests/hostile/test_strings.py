@@ -53,7 +53,13 @@ def _accepted_changes(field: Field, value: str, changes: Diff, response_json: ob
         # The attempt, its follow-ups, the sender's day counter, the mailbox's health and
         # ring of recent sends (its bounce breaker), and the lead's new status.
         mailbox = {"mailbox_health", "mailbox_recent_sends"}
-        assert set(changes.added) <= {"outreach_attempts", "follow_ups", "send_counters", *mailbox}
+        assert set(changes.added) <= {
+            "outreach_attempts",
+            "follow_ups",
+            "send_counters",
+            "policy_decisions",
+            *mailbox,
+        }
         assert set(changes.changed) <= {"leads", "send_counters", *mailbox}
         lead_id = added[0]["lead_id"]
         assert [new["id"] for _, new in changes.changed.get("leads", [])] == [lead_id]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -21,7 +21,13 @@ def mail_server() -> Iterator[MailServer]:
         yield server
 
 
-def mail_settings(server: MailServer, **overrides: Any) -> dict[str, Any]:
+class SmtpServer(Protocol):
+    """A test SMTP server: it knows the settings that send to it."""
+
+    def settings(self) -> dict[str, Any]: ...
+
+
+def mail_settings(server: SmtpServer, **overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         **server.settings(),
         "smtp_from_email": SENDER,

@@ -201,7 +201,9 @@ async def test_workspace_rules(mail_api: Api, mail_server: MailServer) -> None:
     assert (await send(mail_api, campaign, {"id": "lead_missing"})).status_code == 404
     ok = await send(mail_api, campaign, lead, workspace_id="default")
     assert ok.status_code == 200
-    again = await send(mail_api, campaign, lead, subject="Another", workspace_id="user_a")
+    # Another lead: a second initial message to the first would be `sequence_active`.
+    second = await add_lead(mail_api, campaign["id"], "owner@pond.test")
+    again = await send(mail_api, campaign, second, subject="Another", workspace_id="user_a")
     assert again.status_code == 200
     assert len(mail_server.messages) == 2
     assert (

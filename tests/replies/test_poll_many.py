@@ -208,7 +208,9 @@ async def test_the_default_mailbox_is_polled_beside_the_workspace_ones(
 async def test_a_failing_mailbox_shows_its_error_backs_off_and_the_others_carry_on(
     db: Database, make_api: MakeApi, port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(imap, "TIMEOUT_SECONDS", 0.5)
+    # Short, so the silent server times out quickly; long enough for a real login on a busy
+    # machine (0.5 s was not: the good mailbox timed out too).
+    monkeypatch.setattr(imap, "TIMEOUT_SECONDS", 2.0)
     async with make_sessionmaker(db.engine)() as session, session.begin():
         sent = await make_sent(session, workspace="user_a", recipient="ed@blog-a.test")
         other = await make_sent(session, workspace="user_a", recipient="al@blog-z.test")

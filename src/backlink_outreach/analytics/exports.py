@@ -16,10 +16,11 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Lead, OutreachAttempt, Placement, Reply
+from ..outreach.service import attempt_of_a_lead
 from . import csv_safety
 
 ROWS_PER_FETCH = 1000
@@ -32,13 +33,15 @@ class ExportKind:
     fields: tuple[str, ...]
     order_by: tuple[str, ...]
     list_fields: tuple[str, ...] = ()  # JSON lists, joined and guarded in Python
+    shown: Callable[[], ColumnElement[bool]] | None = None  # rows the API shows, when not all
 
     def query(self, campaign_id: str) -> Select[Any]:
         columns = [csv_safety.sql_cell(getattr(self.model, name)) for name in self.fields]
         order = [getattr(self.model, name) for name in self.order_by]
+        shown = () if self.shown is None else (self.shown(),)
         return (
             select(*columns)
-            .where(self.model.campaign_id == campaign_id)
+            .where(self.model.campaign_id == campaign_id, *shown)
             .order_by(*order)
             .execution_options(yield_per=ROWS_PER_FETCH)
         )
@@ -90,6 +93,7 @@ KINDS: dict[str, ExportKind] = {
             "sent_at",
         ),
         ("created_at", "id"),
+        shown=attempt_of_a_lead,
     ),
     "replies": ExportKind(
         Reply,

@@ -8,7 +8,7 @@ from .. import pages
 from ..deps import PrincipalDep, ReadConnectionDep, SessionDep
 from ..responses import json_response
 from . import service
-from .schemas import CampaignCreate, CampaignOut, CampaignWithLeads
+from .schemas import CampaignCreate, CampaignOut, CampaignUpdate, CampaignWithLeads
 
 router = APIRouter(tags=["campaigns"])
 
@@ -45,6 +45,19 @@ async def get_campaign(
     campaign_id: str, connection: ReadConnectionDep, principal: PrincipalDep
 ) -> Response:
     return json_response(await service.get_campaign_with_leads(connection, principal, campaign_id))
+
+
+@router.patch(
+    "/campaigns/{campaign_id}",
+    response_model=CampaignOut,
+    description="Change any of its fields. `status: paused`: once this answers, no message of "
+    "the campaign starts sending, on any worker; `active` again moves overdue steps into the "
+    "next window.",
+)
+async def update_campaign(
+    campaign_id: str, data: CampaignUpdate, session: SessionDep, principal: PrincipalDep
+) -> CampaignOut:
+    return await service.update_campaign(session, principal, campaign_id, data)
 
 
 @router.delete("/campaigns/{campaign_id}", status_code=204, response_class=Response)

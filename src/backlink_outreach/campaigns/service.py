@@ -16,14 +16,17 @@ from ..leads.counts import LEAD_COUNT
 from ..leads.schemas import LeadOut, LeadRow
 from ..models import DEFAULT_MAILBOX_ID, Campaign, Lead, Mailbox
 from ..rows import RowQuery
+from ..sequences import steps, windows
+from ..sequences.schemas import SendWindow
 from ..tenancy import in_workspaces, lookup_params
-from .schemas import CampaignCreate, CampaignOut
+from .schemas import CampaignCreate, CampaignOut, CampaignUpdate
 
 
 async def create_campaign(
     session: AsyncSession, principal: Principal, data: CampaignCreate
 ) -> CampaignOut:
     await _check_mailboxes(session, principal.workspace_id, data.mailbox_ids)
+    await steps.check_templates(session, principal.workspace_id, data.sequence)
     now = utcnow()
     campaign = Campaign(
         id=new_id("cmp"),
@@ -33,12 +36,66 @@ async def create_campaign(
         keywords=data.keywords,
         follow_up_days=data.follow_up_days,
         mailbox_ids=data.mailbox_ids,
+        status=data.status or "active",
+        timezone=data.timezone or "UTC",
+        send_window=_stored(data.send_window),
+        sequence=steps.stored(data.sequence),
         created_at=now,
         updated_at=now,
     )
     session.add(campaign)
     await session.flush()
-    return CampaignOut.model_validate(campaign)
+    return _out(campaign, 0)
+
+
+def _stored(window: SendWindow | None) -> dict[str, Any] | None:
+    return None if window is None else window.model_dump(mode="json")
+
+
+def _out(campaign: Campaign, lead_count: int) -> CampaignOut:
+    values = {name: getattr(campaign, name) for name in _CAMPAIGN_FIELDS if name != "lead_count"}
+    return CampaignOut.model_validate(_shown({**values, "lead_count": lead_count}))
+
+
+def _shown(values: dict[str, Any]) -> dict[str, Any]:
+    """A campaign row as the API shows it: the default window written out."""
+    if values.get("send_window") is None:
+        values["send_window"] = dict(windows.DEFAULT_WINDOW)
+    return values
+
+
+async def update_campaign(
+    session: AsyncSession, principal: Principal, campaign_id: str, data: CampaignUpdate
+) -> CampaignOut:
+    """`PATCH /campaigns/{id}`. The campaign row is locked first: on PostgreSQL a worker that
+    is reserving one of its messages holds it shared, so a pause answers only after every such
+    reservation has committed, and no reservation begun after it sees `active`. Resuming moves
+    the overdue steps into the next window."""
+    campaign = await get_campaign(session, principal, campaign_id, for_update=True)
+    changes = {
+        name: value
+        for name, value in data.model_dump(exclude_unset=True).items()
+        if value is not None or name in CampaignUpdate.CLEARABLE
+    }
+    if "mailbox_ids" in changes:
+        await _check_mailboxes(session, campaign.workspace_id, changes["mailbox_ids"])
+    if "sequence" in changes:
+        await steps.check_templates(session, campaign.workspace_id, data.sequence)
+        changes["sequence"] = steps.stored(data.sequence)
+    if "send_window" in changes:
+        changes["send_window"] = _stored(data.send_window)
+    resumed = campaign.status == "paused" and changes.get("status") == "active"
+    now = utcnow()
+    for name, value in changes.items():
+        setattr(campaign, name, value)
+    campaign.updated_at = now
+    await session.flush()
+    if resumed:
+        await steps.resume(session, campaign, now)
+    count = await session.scalar(
+        select(LEAD_COUNT).select_from(Campaign).where(Campaign.id == campaign.id)
+    )
+    return _out(campaign, int(count or 0))
 
 
 async def _check_mailboxes(session: AsyncSession, workspace_id: str, ids: list[str]) -> None:
@@ -61,10 +118,13 @@ _CAMPAIGN = select(Campaign).where(
 )
 
 
-async def get_campaign(session: AsyncSession, principal: Principal, campaign_id: str) -> Campaign:
+async def get_campaign(
+    session: AsyncSession, principal: Principal, campaign_id: str, *, for_update: bool = False
+) -> Campaign:
     """The campaign if it lives in one of the caller's workspaces; 404 otherwise."""
     params = lookup_params(principal, id=campaign_id)
-    campaign = (await session.execute(_CAMPAIGN, params)).scalar_one_or_none()
+    statement = _CAMPAIGN.with_for_update() if for_update else _CAMPAIGN
+    campaign = (await session.execute(statement, params)).scalar_one_or_none()
     if campaign is None:
         raise NotFound()
     return campaign
@@ -105,7 +165,7 @@ async def list_campaigns(
     unpaged = page.limit is None and page.cursor is None
     statement = _CAMPAIGN_ROWS if unpaged else BY_CREATED.apply(_CAMPAIGN_SELECT, page)
     rows = await connection.execute(statement, {"workspace": workspace})
-    return [dict(zip(_CAMPAIGN_FIELDS, row, strict=True)) for row in rows]
+    return [_shown(dict(zip(_CAMPAIGN_FIELDS, row, strict=True))) for row in rows]
 
 
 async def get_campaign_with_leads(
@@ -119,7 +179,7 @@ async def get_campaign_with_leads(
         raise NotFound()
     leads = await _LEAD_ROWS.rows(connection, {"campaign": campaign_id})
     values = {**campaign._mapping, "lead_count": len(leads)}  # the same snapshot as `leads`
-    out = {name: values[name] for name in _CAMPAIGN_FIELDS}
+    out = _shown({name: values[name] for name in _CAMPAIGN_FIELDS})
     out["leads"] = leads
     return out
 

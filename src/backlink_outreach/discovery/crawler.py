@@ -198,14 +198,20 @@ class Crawler:
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
-    """At most `limit` decoded bytes; stops reading (and drops the connection) beyond it."""
+    """At most `limit` decoded bytes, and whether the page went on beyond them; stops reading
+    (and drops the connection) once it knows. A chunk that fills the cap exactly says nothing
+    about what follows (httpx's `is_stream_consumed` is set when reading starts, not when it
+    ends): only a further chunk does. Chunks of 64 KiB fill a 2 MiB cap exactly, so a 3 MB
+    page was read as complete."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
+        if not chunk:
+            continue
         room = limit - size
-        if len(chunk) >= room:
+        if len(chunk) > room:
             chunks.append(chunk[:room])
-            return b"".join(chunks), len(chunk) > room or not response.is_stream_consumed
+            return b"".join(chunks), True
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks), False

@@ -8,8 +8,10 @@ first stripe that no other transaction holds (`FOR UPDATE SKIP LOCKED`), or star
 all are taken, and the count is the sum of the stripes. A campaign ends up with about as many
 stripes as adds ever ran at once on it. SQLite has one writer at a time: one stripe.
 
-The sum stays exact because leads are only inserted here (through the leads service), in the
-inserting transaction, and only removed with their campaign, whose stripes go too (cascade).
+The sum stays exact because leads are only inserted and deleted through the leads service,
+which adds or subtracts here in the same transaction; a campaign's stripes go with it
+(cascade). A deletion subtracts from whichever stripe is free, so one stripe may go below zero:
+only the sum means anything (`doctor` checks it equals COUNT(*)).
 """
 
 from __future__ import annotations
@@ -50,8 +52,17 @@ _ADD_TO_FREE_STRIPE = (
 
 async def count_added(session: AsyncSession, campaign_id: str, added: int) -> None:
     """Add `added` to the campaign's count, in the caller's transaction."""
-    if added <= 0:
-        return
+    if added > 0:
+        await _add(session, campaign_id, added)
+
+
+async def count_removed(session: AsyncSession, campaign_id: str, removed: int) -> None:
+    """Subtract `removed` leads (deleted in the caller's transaction) from the count."""
+    if removed > 0:
+        await _add(session, campaign_id, -removed)
+
+
+async def _add(session: AsyncSession, campaign_id: str, added: int) -> None:
     params = {"campaign": campaign_id, "added": added}
     if session.get_bind().dialect.name == "postgresql":
         result = await session.execute(_ADD_TO_FREE_STRIPE, params)

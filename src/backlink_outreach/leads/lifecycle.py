@@ -17,7 +17,7 @@ filed reply, a user's PATCH) and calls `apply`. The rules live in `RULES`, one r
 | placed         | placed       | -                 | stop "lead placed"   | -          |
 | link_lost      | -            | -                 | -                    | -          |
 | stopped        | -            | -                 | stop "stopped"       | -          |
-| status_set     | the event's  | -                 | - (stopped when due) | -          |
+| status_set     | the event's  | -                 | stop when it ends one| -          |
 
 A placed lead is a won deal: no later bounce, refusal, reply or unsubscribe turns it back (only
 the user may, explicitly). The suppression source (`bounce`, `unsubscribe`, `reply`,
@@ -33,16 +33,35 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, case, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import in_batches
 from ..integrations import lead_events
 from ..mailboxes import health
-from ..models import LEAD_STATUSES, FollowUp, Lead, LeadStatus
+from ..models import (
+    LEAD_STATUSES,
+    FollowUp,
+    Lead,
+    LeadStatus,
+    OutreachAttempt,
+    Placement,
+    SequenceStep,
+    Suppression,
+)
 from ..suppression import service as suppression
 from ..suppression.schemas import SuppressionSource
 
@@ -93,8 +112,8 @@ RULES: dict[EventKind, Rule] = {
     "status_set": Rule(),  # the target is the event's own `status`
 }
 
-# A lead in one of these statuses gets no more follow-ups; the reason is stored on each one
-# cancelled when it falls due (a status set by PATCH stops the sequence lazily, as in part 1).
+# A lead in one of these statuses gets no more steps: a status set to one of them stops the
+# pending ones at once, and the senders also cancel, when due, any step of such a lead.
 SEQUENCE_ENDS: dict[LeadStatus, str] = {
     "replied": "lead replied",
     "bounced": "lead bounced",
@@ -121,6 +140,9 @@ class Event:
     # hard_bounce: the attempt that bounced, for its mailbox's bounce breaker (when None, the
     # lead's latest sent attempt is taken as the one that bounced).
     attempt_id: str | None = None
+    # What caused it (a reply's id): stored on the steps it cancels (`cancelled_by`), so a
+    # correction of that reply restores exactly those.
+    cause: str | None = None
 
     def __post_init__(self) -> None:
         rule = RULES[self.kind]
@@ -141,6 +163,7 @@ class _LeadPlan:
 
     ends: tuple[LeadStatus, ...] = _IDENTITY  # ends[i] is where LEAD_STATUSES[i] ends up
     stop_reason: str | None = None
+    stop_cause: str | None = None
     postpone_until: datetime | None = None
 
     def add(self, event: Event) -> None:
@@ -153,6 +176,13 @@ class _LeadPlan:
         if rule.stop is not None and self.stop_reason is None:
             # Once stopped, later stops find nothing pending and postponements do nothing.
             self.stop_reason = rule.stop
+            self.stop_cause = event.cause
+        elif (
+            event.kind == "status_set"
+            and event.status in SEQUENCE_ENDS
+            and self.stop_reason is None
+        ):
+            self.stop_reason = SEQUENCE_ENDS[event.status]
         if event.kind == "away" and self.stop_reason is None:
             assert event.until is not None
             # Postponing twice keeps the later date.
@@ -177,11 +207,17 @@ def plan(events: list[Event]) -> _Plan:
     return result
 
 
-async def apply(session: AsyncSession, events: list[Event], now: datetime) -> None:
-    """Apply the events, in list order, with a few set-based statements."""
+async def apply(
+    session: AsyncSession, events: list[Event], now: datetime, *, statuses: bool = True
+) -> None:
+    """Apply the events, in list order, with a few set-based statements. `statuses=False`
+    leaves the leads' statuses alone (a correction sets them from the history itself)."""
     if not events:
         return
     net = plan(events)
+    if not statuses:
+        for lead in net.leads.values():
+            lead.ends = _IDENTITY
     # The outbox (webhooks) in this transaction, before the statuses change: it reads the
     # leads' current statuses when an endpoint wants them.
     await lead_events.record_lead_changes(
@@ -246,6 +282,7 @@ def _notices(events: list[Event]) -> list[lead_events.AddressNotice]:
 
 _LEADS = cast(Table, Lead.__table__)
 _FOLLOW_UPS = cast(Table, FollowUp.__table__)
+_STEPS = cast(Table, SequenceStep.__table__)
 
 
 def _fixed(values: list[str]) -> list[Any]:
@@ -280,52 +317,197 @@ async def _set_statuses(session: AsyncSession, net: _Plan, now: datetime) -> Non
 
 
 async def _postpone(session: AsyncSession, net: _Plan, now: datetime) -> None:
-    """Shift each lead's scheduled follow-ups so the first is due no earlier than its date,
-    keeping the spacing between steps."""
+    """Shift each lead's pending steps (part 1 follow-ups and sequence steps alike) so the first
+    is due no earlier than its date, keeping the spacing between them. A sequence step waiting
+    on the one before it (no `not_before` yet) moves with it."""
     until = {i: p.postpone_until for i, p in net.leads.items() if p.postpone_until is not None}
     if not until:
         return
-    pending: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
-    for chunk in in_batches(sorted(until)):
-        rows = await session.execute(
-            select(FollowUp.id, FollowUp.lead_id, FollowUp.scheduled_for).where(
-                FollowUp.lead_id.in_(chunk), FollowUp.status == "scheduled"
+    for table, due in ((_FOLLOW_UPS, _FOLLOW_UPS.c.scheduled_for), (_STEPS, _STEPS.c.not_before)):
+        pending: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+        for chunk in in_batches(sorted(until)):
+            rows = await session.execute(
+                select(table.c.id, table.c.lead_id, due).where(
+                    table.c.lead_id.in_(chunk), table.c.status == "scheduled", due.is_not(None)
+                )
             )
-        )
-        for follow_up_id, lead_id, scheduled_for in rows:
-            pending[lead_id].append((follow_up_id, scheduled_for))
-    moves: list[dict[str, Any]] = []
-    for lead_id, items in pending.items():
-        first = min(at for _, at in items)
-        if first >= until[lead_id]:
-            continue
-        delta = until[lead_id] - first
-        moves += [{"fu_id": i, "fu_at": at + delta} for i, at in items]
-    if moves:
-        await session.execute(
-            update(_FOLLOW_UPS)
-            .where(_FOLLOW_UPS.c.id == bindparam("fu_id"))
-            .values(scheduled_for=bindparam("fu_at"), updated_at=now),
-            moves,
-        )
+            for row_id, lead_id, at in rows:
+                pending[lead_id].append((row_id, at))
+        moves: list[dict[str, Any]] = []
+        for lead_id, items in pending.items():
+            first = min(at for _, at in items)
+            if first >= until[lead_id]:
+                continue
+            delta = until[lead_id] - first
+            moves += [{"row_id": i, "row_at": at + delta} for i, at in items]
+        if moves:
+            await session.execute(
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values({due.key: bindparam("row_at"), "updated_at": now}),
+                moves,
+            )
 
 
 async def _stop(session: AsyncSession, net: _Plan, now: datetime) -> None:
-    by_reason: dict[str, list[str]] = defaultdict(list)
+    """Cancel the pending steps (follow-ups and sequence steps) of the leads whose events stop
+    them, with the reason and the cause. A step already `sending` is in flight: it ends as
+    its delivery does."""
+    by_reason: dict[tuple[str, str | None], list[str]] = defaultdict(list)
     for lead_id, lead in net.leads.items():
         if lead.stop_reason is not None:
-            by_reason[lead.stop_reason].append(lead_id)
-    for reason, lead_ids in sorted(by_reason.items()):
+            by_reason[lead.stop_reason, lead.stop_cause].append(lead_id)
+    for (reason, cause), lead_ids in sorted(
+        by_reason.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+    ):
         for chunk in in_batches(sorted(lead_ids)):
-            await session.execute(
-                update(_FOLLOW_UPS)
-                .where(_among(_FOLLOW_UPS.c.lead_id, chunk), _FOLLOW_UPS.c.status == "scheduled")
-                .values(status="cancelled", reason=reason, updated_at=now)
-            )
+            for table in (_FOLLOW_UPS, _STEPS):
+                await session.execute(
+                    update(table)
+                    .where(_among(table.c.lead_id, chunk), table.c.status == "scheduled")
+                    .values(status="cancelled", reason=reason, cancelled_by=cause, updated_at=now)
+                )
 
 
 def explicit_status_update() -> Any:
     """The UPDATE behind a user's explicit status change (`status_set` for one statement that
-    callers narrow with their own WHERE and RETURNING): any status may be set, nothing else
-    changes; follow-ups of a lead set to a `SEQUENCE_ENDS` status are cancelled when due."""
+    callers narrow with their own WHERE and RETURNING): any status may be set. The caller then
+    calls `status_was_set`, which stops the steps of a lead set to a `SEQUENCE_ENDS` status."""
     return update(_LEADS).values(status=bindparam("new_status"), updated_at=bindparam("now"))
+
+
+async def status_was_set(
+    session: AsyncSession, lead_ids: Sequence[str], status: LeadStatus, now: datetime
+) -> None:
+    """After `explicit_status_update`: a lead set to `replied`, `bounced`, `lost` or `placed`
+    has its pending steps cancelled at once, visibly (the senders would also skip them when
+    due, which covers a crash between the two statements)."""
+    if status in SEQUENCE_ENDS and lead_ids:
+        stopped = _Plan()
+        for lead_id in lead_ids:
+            stopped.leads[lead_id].stop_reason = SEQUENCE_ENDS[status]
+        await _stop(session, stopped, now)
+
+
+# Corrections (API.md part 2, "Inbox"): re-filing what one cause (a reply) did, so that a reply
+# filed again under another class (or, unmatched, under a lead) leaves the lead as if it had
+# been filed that way at first.
+
+
+@dataclass(frozen=True)
+class Refiling:
+    """What re-filing one cause on one lead needs. The caller (the reply's owner) knows what the
+    cause's old and new events are and what the lead's other replies say; this module decides
+    what that means for the status, the steps and the suppression list."""
+
+    cause: str  # the reply's id, as stored in `cancelled_by`
+    lead_id: str
+    at: datetime  # when the cause happened: its place in the lead's history
+    # The cause's event from now on (None: it has none, e.g. an auto reply).
+    event: Event | None
+    # The lead's other replies' events with their times, in any order: the history the status
+    # is recomputed from, with the lead's sends and placement.
+    history: list[tuple[datetime, Event]] = field(default_factory=list)
+    # The suppression entry the cause's old event wrote (None: it wrote none), when the cause
+    # was filed (an entry older than that is not its own), and whether another reply still
+    # suppresses that address (the entry then stays).
+    withdrawn_entry: Suppress | None = None
+    entry_since: datetime | None = None
+    entry_held: bool = False
+
+
+async def refile(session: AsyncSession, change: Refiling, now: datetime) -> LeadStatus | None:
+    """Undo the cause's old effects and apply its new event: the old suppression entry removed
+    unless another source holds it; the steps the cause cancelled restored when the rest of the
+    history lets the sequence run; the new event's suppression, postponement and stop applied
+    as `apply` does; and the status recomputed from the history with the new event in its
+    place (not on top: a later refusal still wins over an earlier reply corrected to
+    `interested`). Returns the lead's status (None: no such lead).
+
+    A postponement (out of office) is not undone: no column keeps the due times it moved, and
+    a later step is never worse than an early one. The mailbox breaker's mark of a hard bounce
+    stays too (it counts what the mail server said)."""
+    if change.withdrawn_entry is not None and not change.entry_held:
+        await _remove_entry(session, change.withdrawn_entry, change.entry_since)
+    current = await session.scalar(select(Lead.status).where(Lead.id == change.lead_id))
+    if current is None:
+        return None
+    timeline = await _timeline(session, change.lead_id, change.history)
+    without = _folded(current, timeline)
+    if without not in SEQUENCE_ENDS:
+        for table in (_FOLLOW_UPS, _STEPS):
+            await session.execute(
+                update(table)
+                .where(
+                    table.c.lead_id == change.lead_id,
+                    table.c.cancelled_by == change.cause,
+                    table.c.status == "cancelled",
+                )
+                .values(status="scheduled", reason=None, cancelled_by=None, updated_at=now)
+            )
+    status = without
+    if change.event is not None:
+        await apply(session, [change.event], now, statuses=False)
+        status = _folded(current, [*timeline, (_utc(change.at), 1, change.event)])
+    if status != current:
+        ends = tuple(status for _ in LEAD_STATUSES)
+        await lead_events.record_lead_changes(session, {change.lead_id: ends}, [], now)
+        await session.execute(
+            update(_LEADS)
+            .where(_LEADS.c.id == change.lead_id)
+            .values(status=status, updated_at=now)
+        )
+    return status
+
+
+async def _remove_entry(session: AsyncSession, entry: Suppress, since: datetime | None) -> None:
+    """Delete the entry the cause wrote: same address, same source (another source's entry, a
+    manual one or an unsubscribe click, is not the cause's), not older than the cause."""
+    conditions = [
+        Suppression.workspace_id == entry.workspace_id,
+        Suppression.email == entry.address,
+        Suppression.source == entry.source,
+    ]
+    if since is not None:
+        conditions.append(Suppression.created_at >= since)
+    await session.execute(delete(Suppression).where(*conditions))
+
+
+async def _timeline(
+    session: AsyncSession, lead_id: str, replies: list[tuple[datetime, Event]]
+) -> list[tuple[datetime, int, Event]]:
+    """The lead's history as events in time order: its first send, the replies' events and
+    its placement (a link first seen); at equal times a send comes first, a placement last."""
+    timeline: list[tuple[datetime, int, Event]] = []
+    first_sent = await session.scalar(
+        select(func.min(OutreachAttempt.sent_at)).where(
+            OutreachAttempt.lead_id == lead_id, OutreachAttempt.status == "sent"
+        )
+    )
+    if first_sent is not None:
+        timeline.append((_utc(first_sent), 0, Event("sent", lead_id)))
+    placed_at = await session.scalar(
+        select(Placement.first_seen_at).where(
+            Placement.lead_id == lead_id, Placement.first_seen_at.is_not(None)
+        )
+    )
+    if placed_at is not None:
+        timeline.append((_utc(placed_at), 2, Event("placed", lead_id)))
+    timeline += [(_utc(at), 1, event) for at, event in replies if event.lead_id == lead_id]
+    return timeline
+
+
+def _folded(current: LeadStatus, timeline: list[tuple[datetime, int, Event]]) -> LeadStatus:
+    """The status the history gives, from `discovered`, folded through `RULES`. A lead that is
+    `placed` stays placed: only the user turns a won deal back."""
+    if current in _WON:
+        return current
+    lead = _LeadPlan()
+    for _, _, event in sorted(timeline, key=lambda item: (item[0], item[1])):
+        lead.add(event)
+    return lead.ends[LEAD_STATUSES.index("discovered")]
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for UTC columns on some paths.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from .. import pages
 from ..campaigns.service import get_campaign
-from ..deps import PrincipalDep, ReadConnectionDep, SessionDep, SingleStatementSessionDep
+from ..deps import PrincipalDep, ReadConnectionDep, SessionDep
 from ..models import LeadStatus
 from ..responses import json_response
 from . import listing, service
@@ -17,6 +17,7 @@ from .schemas import (
     BulkStatusUpdate,
     LeadCreate,
     LeadOut,
+    LeadUpdate,
     StatusUpdate,
 )
 
@@ -107,7 +108,32 @@ async def update_status(
     campaign_id: str,
     lead_id: str,
     data: StatusUpdate,
-    session: SingleStatementSessionDep,
+    session: SessionDep,
     principal: PrincipalDep,
 ) -> LeadOut:
     return await service.set_status(session, principal, campaign_id, lead_id, data.status)
+
+
+@router.patch(
+    "/campaigns/{campaign_id}/leads/{lead_id}",
+    response_model=LeadOut,
+    responses={409: {"description": "Another lead of the campaign has the new domain"}},
+)
+async def update_lead(
+    campaign_id: str,
+    lead_id: str,
+    data: LeadUpdate,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> LeadOut:
+    campaign = await get_campaign(session, principal, campaign_id)
+    return await service.update_lead(session, campaign, lead_id, data)
+
+
+@router.delete("/campaigns/{campaign_id}/leads/{lead_id}", status_code=204, response_class=Response)
+async def delete_lead(
+    campaign_id: str, lead_id: str, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    campaign = await get_campaign(session, principal, campaign_id)
+    await service.delete_lead(session, campaign, lead_id)
+    return Response(status_code=204)

@@ -7,11 +7,14 @@ import msgspec
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from ..domains import InvalidValue, normalize_website_url
 from ..models.campaigns import LeadStatus
@@ -24,6 +27,7 @@ from ..validation import (
     Notes,
     Score,
     ShortText,
+    json_integer,
     no_nul,
     raw_max_length,
 )
@@ -34,6 +38,10 @@ def _or_blank(schema: dict[str, Any]) -> None:
     schema["anyOf"].insert(-1, {"type": "string", "pattern": r"^\s*$"})
 
 
+# A site's authority as SEO tools rate it (Ahrefs DR, Moz DA, Semrush Authority Score): a whole
+# number 0..100. Strict as JSON Schema's `integer` (45.0 is 45, "45" is refused); the CSV import
+# reads its cells into numbers first.
+Authority = Annotated[int, Field(ge=0, le=100), BeforeValidator(json_integer)]
 LeadId = Annotated[
     str, StringConstraints(max_length=64), AfterValidator(no_nul), JsonPattern(NO_NUL)
 ]
@@ -79,6 +87,7 @@ class LeadCreate(BaseModel):
         "the link should point to.",
     )
     anchor_text: ShortText | None = Field(default=None, json_schema_extra=_or_blank)
+    authority: Authority | None = None
 
     @field_validator(
         "contact_email",
@@ -118,6 +127,53 @@ class LeadCreate(BaseModel):
         return normalize_website_url(self.website_url)[1]
 
 
+# Set by the server (or, for `status`, by `PATCH .../status`, which runs the lifecycle).
+NOT_EDITABLE = {
+    "id": "a lead's id never changes",
+    "campaign_id": "a lead stays in its campaign",
+    "domain": "it follows `website_url`",
+    "status": "use PATCH /campaigns/{id}/leads/{lead_id}/status",
+}
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    """An omitted field is left as it is: the schema must not promise a default."""
+    schema.pop("default", None)
+
+
+class LeadUpdate(LeadCreate):
+    """`PATCH /campaigns/{id}/leads/{lead_id}`: any field of `LeadCreate`, validated the same
+    way (it inherits every field and validator, so a field added there is editable here);
+    only the fields sent change. Unknown fields are refused, unlike on create: a misspelt
+    field in an edit would otherwise be a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Optional here, never null (a lead always has a website). The default is never stored:
+    # the service applies only the fields that were sent.
+    website_url: str = Field(
+        default="",
+        max_length=2048,
+        description="An http(s) URL with a host, or a bare host (`green.example`), read as "
+        "`https://`; a new one re-derives `domain` (409 when another lead of the campaign has "
+        "it).",
+        json_schema_extra=_no_default,
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _editable(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for name, why in NOT_EDITABLE.items():
+                if name in value:
+                    raise PydanticCustomError(
+                        "not_editable",
+                        "{field} cannot be changed: {why}",
+                        {"field": name, "why": why},
+                    )
+        return value
+
+
 class LeadOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -139,6 +195,7 @@ class LeadOut(BaseModel):
     updated_at: datetime
     target_url: str | None
     anchor_text: str | None
+    authority: int | None
 
 
 class LeadRow(msgspec.Struct):
@@ -164,6 +221,7 @@ class LeadRow(msgspec.Struct):
     updated_at: datetime
     target_url: str | None
     anchor_text: str | None
+    authority: int | None
 
 
 class BulkAddResult(BaseModel):

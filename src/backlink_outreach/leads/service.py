@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import Principal
@@ -15,7 +16,7 @@ from ..ids import new_id
 from ..models import Campaign, Lead, LeadStatus
 from ..tenancy import in_workspaces, lookup_params
 from . import bulk_insert, counts, lifecycle
-from .schemas import BulkAddResult, BulkStatusResult, LeadCreate, LeadOut
+from .schemas import BulkAddResult, BulkStatusResult, LeadCreate, LeadOut, LeadUpdate
 
 
 def _row(campaign: Campaign, data: LeadCreate, domain: str, now: Any) -> dict[str, Any]:
@@ -39,7 +40,13 @@ def _row(campaign: Campaign, data: LeadCreate, domain: str, now: Any) -> dict[st
         "updated_at": now,
         "target_url": data.target_url,
         "anchor_text": data.anchor_text,
+        "authority": data.authority,
     }
+
+
+def new_row(campaign: Campaign, data: LeadCreate, now: Any) -> dict[str, Any]:
+    """The `leads` row (every column) of a validated lead: for `bulk_insert.insert_new`."""
+    return _row(campaign, data, data.domain, now)
 
 
 _LEADS_TABLE = cast(Table, Lead.__table__)
@@ -81,6 +88,17 @@ def _error_text(exc: ValidationError) -> str:
     return f"{field}: {msg}"
 
 
+def validate_entry(index: int, entry: Any) -> LeadCreate | str:
+    """One entry of a bulk add (or one row of a CSV import) as a lead, or its `failed` string,
+    which starts with the entry's index."""
+    if not isinstance(entry, dict):
+        return f"{index}: entry: must be an object"
+    try:
+        return LeadCreate.model_validate(entry)
+    except ValidationError as exc:
+        return f"{index}: {_error_text(exc)}"
+
+
 async def bulk_add(session: AsyncSession, campaign: Campaign, entries: list[Any]) -> BulkAddResult:
     """Valid entries are added even when others fail; `failed` strings start with the index."""
     failed: list[str] = []
@@ -91,13 +109,9 @@ async def bulk_add(session: AsyncSession, campaign: Campaign, entries: list[Any]
     now = utcnow()
     rows: list[dict[str, Any]] = []
     for index, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            failed.append(f"{index}: entry: must be an object")
-            continue
-        try:
-            data = LeadCreate.model_validate(entry)
-        except ValidationError as exc:
-            failed.append(f"{index}: {_error_text(exc)}")
+        data = validate_entry(index, entry)
+        if isinstance(data, str):
+            failed.append(data)
             continue
         domain = data.domain
         if domain in existing:
@@ -112,8 +126,7 @@ async def bulk_add(session: AsyncSession, campaign: Campaign, entries: list[Any]
 
 
 _LEAD = select(Lead).where(Lead.id == bindparam("id"), Lead.campaign_id == bindparam("campaign"))
-# One statement, so that it can run in autocommit: the lead's own copy of its campaign's
-# workspace stands in for looking the campaign up first.
+# The lead's own copy of its campaign's workspace stands in for looking the campaign up first.
 _SET_STATUS = (
     lifecycle.explicit_status_update()
     .where(
@@ -142,15 +155,18 @@ async def set_status(
     lead_id: str,
     status: LeadStatus,
 ) -> LeadOut:
-    """One UPDATE: 404 when the campaign, or the lead in it, is not the caller's."""
+    """One guarded UPDATE (404 when the campaign, or the lead in it, is not the caller's), then
+    the lifecycle stops the lead's steps when the status ends its sequence."""
+    now = utcnow()
     params = {
         **lookup_params(principal, lead=lead_id, campaign=campaign_id),
         "new_status": status,
-        "now": utcnow(),
+        "now": now,
     }
     stored = (await session.execute(_SET_STATUS, params)).first()
     if stored is None:
         raise NotFound()
+    await lifecycle.status_was_set(session, [lead_id], status, now)
     return _lead_out(stored)
 
 
@@ -161,12 +177,60 @@ async def bulk_set_status(
     wanted = list(dict.fromkeys(lead_ids))
     found: set[str] = set()
     explicit = lifecycle.explicit_status_update()
-    params = {"new_status": status, "now": utcnow()}
+    now = utcnow()
+    params = {"new_status": status, "now": now}
     for chunk in in_batches(wanted):
         result = await session.execute(
             explicit.where(Lead.campaign_id == campaign.id, Lead.id.in_(chunk)).returning(Lead.id),
             params,
         )
         found.update(result.scalars().all())
+    await lifecycle.status_was_set(session, sorted(found), status, now)
     failed = [lead_id for lead_id in wanted if lead_id not in found]
     return BulkStatusResult(updated=len(found), failed=failed)
+
+
+async def update_lead(
+    session: AsyncSession, campaign: Campaign, lead_id: str, data: LeadUpdate
+) -> LeadOut:
+    """`PATCH .../leads/{lead_id}`: only the fields sent change. A new `website_url`
+    re-derives `domain`; 409 when another lead of the campaign has that domain (the unique
+    index decides, so two edits racing to the same domain cannot both win)."""
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    lead = await get_lead(session, campaign, lead_id)
+    domain = data.domain if "website_url" in changes else lead.domain
+    changes.update(domain=domain, updated_at=utcnow())
+    statement = (
+        update(_LEADS_TABLE)
+        .where(_LEADS_TABLE.c.id == lead.id)
+        .values(changes)
+        .returning(*_OUT_COLUMNS)
+    )
+    if domain == lead.domain:
+        stored = (await session.execute(statement)).first()
+    else:
+        try:
+            # A savepoint: on PostgreSQL a failed statement would abort the whole transaction.
+            async with session.begin_nested():
+                stored = (await session.execute(statement)).first()
+        except IntegrityError:
+            raise Conflict(f"A lead for {domain} is already in this campaign.") from None
+    if stored is None:  # deleted meanwhile
+        raise NotFound()
+    return _lead_out(stored)
+
+
+async def delete_lead(session: AsyncSession, campaign: Campaign, lead_id: str) -> None:
+    """`DELETE .../leads/{lead_id}`: its follow-ups, sequence steps, replies and placement go
+    with it (foreign-key cascades). Its attempts stay, pointing at nothing: policy counts them
+    (caps, the duplicate window, the recontact cool-down)."""
+    if "\x00" in lead_id:  # names no lead; PostgreSQL would refuse it in the query
+        raise NotFound()
+    removed = await session.execute(
+        delete(_LEADS_TABLE)
+        .where(_LEADS_TABLE.c.id == lead_id, _LEADS_TABLE.c.campaign_id == campaign.id)
+        .returning(_LEADS_TABLE.c.id)
+    )
+    if removed.first() is None:
+        raise NotFound()
+    await counts.count_removed(session, campaign.id, 1)

@@ -108,6 +108,7 @@ def route_of(settings: Settings, row: Mailbox, now: datetime) -> Route:
         mailbox_id=row.id,
         daily_cap=cap_today(row, now),
         delivery="smtp",
+        min_interval_seconds=row.min_interval_seconds,
     )
     server = SmtpServer(
         host=row.smtp_host,
@@ -194,23 +195,36 @@ async def candidates(
     return await _by_room(session, settings, routes, now)
 
 
+async def rooms(
+    session: AsyncSession, settings: Settings, routes: Sequence[Route], now: datetime
+) -> dict[str, int]:
+    """How many more messages each route's mailbox may send today (0 when it is paused)."""
+    states = await health.read_many(session, [r.mailbox_id for r in routes])
+    used = await _sent_today(session, [r.sender.email for r in routes], now)
+    percent = settings.bounce_breaker_percent
+    room: dict[str, int] = {}
+    for route in routes:
+        status, _ = states[route.mailbox_id].shown(percent)
+        cap = route.sender.daily_cap
+        if cap is None:
+            cap = settings.policy_sender_daily_cap
+        left = cap - used.get(route.sender.email, 0)
+        room[route.mailbox_id] = left if status == "active" else min(left, 0)
+    return room
+
+
 async def _by_room(
     session: AsyncSession, settings: Settings, routes: list[Route], now: datetime
 ) -> list[Route]:
     if len(routes) < 2:
         return routes
-    states = await health.read_many(session, [r.mailbox_id for r in routes])
-    used = await _sent_today(session, [r.sender.email for r in routes], now)
-    percent = settings.bounce_breaker_percent
+    room = await rooms(session, settings, routes, now)
 
     def order(indexed: tuple[int, Route]) -> tuple[Any, ...]:
+        # Active with room first, the most room first; a paused one has no room.
         position, route = indexed
-        status, _ = states[route.mailbox_id].shown(percent)
-        cap = route.sender.daily_cap
-        if cap is None:
-            cap = settings.policy_sender_daily_cap
-        room = cap - used.get(route.sender.email, 0)
-        return (status != "active", room <= 0, -room, position)
+        left = room[route.mailbox_id]
+        return (left <= 0, -left, position)
 
     return [route for _, route in sorted(enumerate(routes), key=order)]
 

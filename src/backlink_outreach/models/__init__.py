@@ -1,6 +1,6 @@
 """All tables, split by domain. Importing this package registers every table on Base.metadata."""
 
-from .campaigns import LEAD_STATUSES, Campaign, Lead, LeadCountStripe, LeadStatus
+from .campaigns import LEAD_STATUSES, Campaign, CampaignStatus, Lead, LeadCountStripe, LeadStatus
 from .integrations import (
     ApiKey,
     OutboxEvent,
@@ -23,8 +23,12 @@ from .outreach import (
     AttemptStatus,
     FollowUp,
     FollowUpStatus,
+    MailboxSlot,
     OutreachAttempt,
+    PolicyDecision,
     SendCounter,
+    SequenceStep,
+    StepStatus,
 )
 from .placements import HISTORY_KEPT, PLACEMENT_STATUSES, Placement, PlacementStatus
 from .replies import (
@@ -58,6 +62,11 @@ __all__ = [
     "AttemptKind",
     "AttemptStatus",
     "Campaign",
+    "CampaignStatus",
+    "MailboxSlot",
+    "PolicyDecision",
+    "SequenceStep",
+    "StepStatus",
     "EmailTemplate",
     "FollowUp",
     "FollowUpStatus",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from ..db import Base, UTCDateTime, utcnow
 
 LeadStatus = Literal["discovered", "contacted", "replied", "placed", "bounced", "lost"]
 LEAD_STATUSES: tuple[LeadStatus, ...] = get_args(LeadStatus)
+CampaignStatus = Literal["active", "paused"]
 DEFAULT_FOLLOW_UP_DAYS = [4, 9]
 
 
@@ -37,6 +38,14 @@ class Campaign(Base):
     )
     # The mailboxes its sends rotate across; empty: the workspace's own, else mbx_default.
     mailbox_ids: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # Sequences (migration 0008): `paused` starts no message; the window is read in `timezone`
+    # (None: Mon-Fri 09:00-17:00); `sequence` None keeps part 1's `follow_up_days`.
+    status: Mapped[CampaignStatus] = mapped_column(
+        String(20), default="active", server_default=text("'active'")
+    )
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default=text("'UTC'"))
+    send_window: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sequence: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -51,6 +60,12 @@ class Lead(Base):
         Index(
             "ix_leads_campaign_status", "campaign_id", "status", "id"
         ),  # analytics (migration 0003)
+        # The lead list's sorts (migration 0008): a page is an index range scan.
+        Index("ix_leads_campaign_updated", "campaign_id", "updated_at", "id"),
+        Index("ix_leads_campaign_quality", "campaign_id", "quality_score", "id"),
+        Index("ix_leads_campaign_relevance", "campaign_id", "relevance_score", "id"),
+        Index("ix_leads_campaign_likelihood", "campaign_id", "guest_post_likelihood", "id"),
+        Index("ix_leads_campaign_authority", "campaign_id", "authority", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -74,6 +89,8 @@ class Lead(Base):
     # The page of ours the link should point to, and the anchor text we expect (placements).
     target_url: Mapped[str | None] = mapped_column(String(2048))
     anchor_text: Mapped[str | None] = mapped_column(String(500))
+    # 0..100, from an SEO tool's DR / DA / Authority Score column (CSV import).
+    authority: Mapped[int | None] = mapped_column(Integer)
 
 
 class LeadCountStripe(Base):

@@ -3,7 +3,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal, get_args
 
-from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime, utcnow
@@ -51,12 +63,15 @@ class Reply(Base):
         # Analytics (migration 0003): index-only scans per campaign.
         Index("ix_replies_campaign_lead_class", "campaign_id", "lead_id", "classification"),
         Index("ix_replies_campaign_bounce", "campaign_id", "bounce_type", "attempt_id"),
+        # The inbox (migration 0008): a workspace's replies, newest first.
+        Index("ix_replies_workspace_received", "workspace_id", "received_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(255))
-    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
-    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    # Both null for unmatched mail in a workspace's own mailbox (migration 0008).
+    campaign_id: Mapped[str | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    lead_id: Mapped[str | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
     attempt_id: Mapped[str | None] = mapped_column(
         ForeignKey("outreach_attempts.id", ondelete="SET NULL")
     )
@@ -72,6 +87,20 @@ class Reply(Base):
     bounce_status: Mapped[str | None] = mapped_column(String(20))
     bounce_recipient: Mapped[str | None] = mapped_column(String(320))
     return_date: Mapped[date | None] = mapped_column(Date)
+    # The inbox (migration 0008): the new text, the whole plain text, the main headers, the
+    # address a `wrong_person` reply points to, the mailbox it came in on, and every
+    # correction `{from, to, by, at}`.
+    text: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    referral_email: Mapped[str | None] = mapped_column(String(320))
+    mailbox_id: Mapped[str | None] = mapped_column(String(40))
+    unmatched: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sql_text("false")
+    )
+    corrections: Mapped[list[dict[str, str]]] = mapped_column(
+        JSON, default=list, server_default=sql_text("'[]'")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

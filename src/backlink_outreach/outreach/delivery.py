@@ -20,8 +20,9 @@ from ..integrations import events as outbox
 from ..integrations import payloads
 from ..leads import lifecycle
 from ..mailboxes import health
-from ..models import FollowUp, OutreachAttempt
+from ..models import Campaign, FollowUp, OutreachAttempt
 from ..sender import Sender
+from ..sequences import steps
 from . import followups, message, smtp, unsubscribe
 from .smtp import DeliveryError
 
@@ -60,6 +61,7 @@ async def deliver(
     *,
     references: tuple[str, ...] = (),
     follow_up_id: str | None = None,
+    step_id: str | None = None,
 ) -> DeliveryError | None:
     """SMTP, then record a failure in its own transaction. None means delivered."""
     try:
@@ -73,7 +75,9 @@ async def deliver(
         await mailer.send(attempt.sender_email, attempt.recipient_email, data, attempt.id)
     except DeliveryError as failure:
         async with db.write() as session:
-            await record_failed(session, attempt, failure, follow_up_id=follow_up_id)
+            await record_failed(
+                session, attempt, failure, follow_up_id=follow_up_id, step_id=step_id
+            )
             if failure.permanent_recipient and attempt.mailbox_id is not None:
                 # A refusal may be the bounce that trips the mailbox's breaker: pause it now.
                 await health.check_breaker(
@@ -100,10 +104,15 @@ async def record_sent(
     *,
     drafts: Sequence[tuple[int, Draft]] = (),
     follow_up_id: str | None = None,
+    step_id: str | None = None,
+    campaign: Campaign | None = None,
+    jitter_seconds: int = 0,
 ) -> None:
-    """The attempt is sent. An initial message: its lead `discovered -> contacted` and the
-    campaign's follow-ups scheduled from `sent_at`. A follow-up: its row marked sent (sent is
-    sent: a stop that raced with the delivery does not undo it)."""
+    """The attempt is sent. An initial message: its lead `discovered -> contacted` and what
+    follows it scheduled from `sent_at`: the campaign's sequence when it has one (`campaign`,
+    given by an API send), else the part 1 follow-ups (`drafts`). A follow-up or a sequence
+    step: its row marked sent (sent is sent: a stop that raced with the delivery does not undo
+    it), and a step's next one timed."""
     await session.execute(
         update(OutreachAttempt)
         .where(OutreachAttempt.id == attempt.id)
@@ -115,6 +124,19 @@ async def record_sent(
         )
     if attempt.kind == "initial":
         await lifecycle.apply(session, [lifecycle.Event("sent", attempt.lead_id)], sent_at)
+    if step_id is not None:
+        await steps.settle_sent(session, step_id, sent_at, jitter_seconds, campaign)
+    elif campaign is not None and steps.has_sequence(campaign) and attempt.kind == "initial":
+        await steps.started_by_send(
+            session,
+            campaign,
+            lead_id=attempt.lead_id,
+            attempt_id=attempt.id,
+            mailbox_id=attempt.mailbox_id,
+            sent_at=sent_at,
+            jitter_seconds=jitter_seconds,
+        )
+    elif attempt.kind == "initial":
         await followups.schedule(session, attempt, sent_at, list(drafts))
     elif follow_up_id is not None:
         await _settle_follow_up(session, follow_up_id, "sent", None, sent_at)
@@ -133,6 +155,7 @@ async def record_failed(
     failure: DeliveryError,
     *,
     follow_up_id: str | None = None,
+    step_id: str | None = None,
 ) -> None:
     """The attempt failed (its cap slot is free again). A permanent refusal of the recipient is
     a hard bounce for the lead's lifecycle (suppressed, bounced unless placed, steps stopped)."""
@@ -149,6 +172,8 @@ async def record_failed(
     )
     if follow_up_id is not None:
         await _settle_follow_up(session, follow_up_id, "failed", failure.error, now)
+    if step_id is not None:
+        await steps.settle_failed(session, step_id, failure.error, now)
     await outbox.record(
         session,
         attempt.workspace_id,

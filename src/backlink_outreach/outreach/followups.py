@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..config import Settings
@@ -40,8 +41,13 @@ async def schedule(
     sent_at: datetime,
     drafts: list[tuple[int, Draft]],
 ) -> None:
-    """One follow-up per entry of the campaign's `follow_up_days`: `sent_at + N * 24 h`."""
+    """One follow-up per entry of the campaign's `follow_up_days`: `sent_at + N * 24 h`. None
+    when the lead was deleted while its message was on the wire (its attempt stays, settled;
+    the lock makes a delete that comes now wait for this transaction)."""
     if not drafts:
+        return
+    lead_exists = select(Lead.id).where(Lead.id == attempt.lead_id).with_for_update(key_share=True)
+    if (await session.execute(lead_exists)).first() is None:
         return
     now = utcnow()
     for step, (days, draft) in enumerate(drafts, start=1):

@@ -22,6 +22,10 @@ RECIPIENT_DOMAIN_DAILY_CAP = "recipient_domain_daily_cap"
 WORKSPACE_DAILY_CAP = "workspace_daily_cap"
 CONSENT_REQUIRED = "consent_required"
 MAILBOX_PAUSED = "mailbox_paused"  # part 2: the sending mailbox is paused (breaker or a person)
+# Part 2, initial messages only: the lead has a running sequence (pending steps or follow-ups);
+# the lead's site got an initial message from this workspace within POLICY_RECONTACT_DAYS.
+SEQUENCE_ACTIVE = "sequence_active"
+RECENTLY_CONTACTED = "recently_contacted"
 
 REASONS = (
     MISSING_RECIPIENT,
@@ -34,6 +38,8 @@ REASONS = (
     WORKSPACE_DAILY_CAP,
     CONSENT_REQUIRED,
     MAILBOX_PAUSED,
+    SEQUENCE_ACTIVE,
+    RECENTLY_CONTACTED,
 )
 CAP_REASONS = frozenset({SENDER_DAILY_CAP, RECIPIENT_DOMAIN_DAILY_CAP, WORKSPACE_DAILY_CAP})
 
@@ -101,6 +107,8 @@ class Facts:
     counts: Counts
     limits: Limits
     mailbox_paused: bool = False
+    sequence_active: bool = False  # always False for follow-ups and without a lead
+    recently_contacted: bool = False  # likewise
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,10 @@ def evaluate(facts: Facts) -> Decision:
         return Decision(False, SUPPRESSED, basis.legal_basis)
     if facts.duplicate:
         return Decision(False, DUPLICATE, basis.legal_basis)
+    if facts.sequence_active:
+        return Decision(False, SEQUENCE_ACTIVE, basis.legal_basis)
+    if facts.recently_contacted:
+        return Decision(False, RECENTLY_CONTACTED, basis.legal_basis)
     counts, limits = facts.counts, facts.limits
     if counts.sender_day >= limits.sender_day:
         return Decision(False, SENDER_DAILY_CAP, basis.legal_basis)

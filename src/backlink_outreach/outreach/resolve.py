@@ -17,7 +17,7 @@ from ..config import Settings
 from ..database import Database
 from ..db import utcnow
 from ..emails.service import Draft
-from ..models import Campaign, FollowUp, Lead, OutreachAttempt
+from ..models import Campaign, FollowUp, Lead, OutreachAttempt, SequenceStep
 from . import delivery, followups
 from .smtp import DeliveryError
 
@@ -45,9 +45,17 @@ async def resolve(
     drafts: list[tuple[int, Draft]] = []
     async with db.write() as session:
         attempt = await _stuck(session, attempt_id)
-        lead = await session.get_one(Lead, attempt.lead_id)
-        campaign = await session.get_one(Campaign, attempt.campaign_id)
-    if outcome == "sent" and attempt.kind == "initial":
+        # Either may be gone (attempts outlive them): the attempt is settled all the same,
+        # with nothing to follow up.
+        lead = await session.get(Lead, attempt.lead_id)
+        campaign = await session.get(Campaign, attempt.campaign_id)
+    if (
+        outcome == "sent"
+        and attempt.kind == "initial"
+        and lead is not None
+        and campaign is not None
+        and not campaign.sequence
+    ):
         # Written outside any transaction: the writer may call an LLM.
         drafts = await followups.drafts_for(settings, attempt, lead, campaign.follow_up_days)
     now = utcnow()
@@ -58,12 +66,26 @@ async def resolve(
                 select(FollowUp.id).where(FollowUp.sent_attempt_id == attempt.id).with_for_update()
             )
         ).first()
+        step_id = (
+            await session.scalars(
+                select(SequenceStep.id).where(SequenceStep.attempt_id == attempt.id)
+            )
+        ).first()
         if outcome == "sent":
             await delivery.record_sent(
-                session, attempt, now, drafts=drafts, follow_up_id=follow_up_id
+                session,
+                attempt,
+                now,
+                drafts=drafts,
+                follow_up_id=follow_up_id,
+                step_id=step_id,
+                campaign=campaign,
+                jitter_seconds=settings.send_jitter_seconds,
             )
         else:
             failure = DeliveryError(NOT_DELIVERED)
-            await delivery.record_failed(session, attempt, failure, follow_up_id=follow_up_id)
+            await delivery.record_failed(
+                session, attempt, failure, follow_up_id=follow_up_id, step_id=step_id
+            )
     attempt.status = outcome
     return attempt

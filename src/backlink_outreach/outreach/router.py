@@ -9,9 +9,16 @@ from ..config import Settings
 from ..db import utcnow
 from ..deps import DatabaseDep, PrincipalDep, ReadSessionDep, SessionDep, SettingsDep
 from ..errors import NotFound
-from . import service, unsubscribe
+from . import preview, service, unsubscribe
 from .ledger import utc_day
-from .schemas import AttemptOut, FollowUpOut, PolicyRequest, PolicyResult, SendRequest
+from .schemas import (
+    AttemptOut,
+    FollowUpOut,
+    PolicyRequest,
+    PolicyResult,
+    PreviewOut,
+    SendRequest,
+)
 
 router = APIRouter(tags=["outreach"])
 
@@ -26,6 +33,14 @@ async def send_outreach(
 ) -> AttemptOut:
     # No SessionDep: the service runs its own short transactions around SMTP.
     return await service.send(db, settings, principal, data)
+
+
+@router.post("/outreach/preview", response_model=PreviewOut)
+async def preview_outreach(
+    data: SendRequest, session: ReadSessionDep, settings: SettingsDep, principal: PrincipalDep
+) -> PreviewOut:
+    # Sends nothing and stores nothing: a read session is all it may have.
+    return await preview.preview(session, settings, principal, data)
 
 
 @router.post("/policy/validate", response_model=PolicyResult)

@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Exists, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +26,7 @@ from ..config import Settings
 from ..database import Database
 from ..db import utcnow
 from ..domains import InvalidValue, normalize_sender_email
-from ..emails import fields, templates
+from ..emails import fields, template_service, templates
 from ..errors import DeliveryFailed, NotFound, PolicyBlocked, Unprocessable
 from ..leads import service as leads
 from ..mailboxes import routing
@@ -38,33 +39,96 @@ from .schemas import AttemptOut, FollowUpOut, PolicyCounts, PolicyRequest, Polic
 log = structlog.get_logger(__name__)
 
 
-def _render(text: str, values: dict[str, str], field: str) -> str:
+def _render(text: str, values: dict[str, str], loc: str) -> str:
     try:
         return templates.render(text, values)
     except templates.UnknownPlaceholders as exc:
-        raise Unprocessable(str(exc), "unknown_placeholder", ["body", field]) from None
+        raise Unprocessable(str(exc), "unknown_placeholder", ["body", loc]) from None
     except templates.TemplateSyntaxError as exc:
-        raise Unprocessable(f"template syntax: {exc}", "template_syntax", ["body", field]) from None
+        raise Unprocessable(f"template syntax: {exc}", "template_syntax", ["body", loc]) from None
+
+
+@dataclass(frozen=True)
+class Texts:
+    """A send's subject and body before rendering, and the request field each came from (the
+    `loc` of a 422 about it: `subject`/`body`, or `template_id`)."""
+
+    subject: str
+    body: str
+    subject_from: str = "subject"
+    body_from: str = "body"
+
+
+def require_texts(data: SendRequest) -> None:
+    """Subject and body are required unless a template gives them: the 422 a missing field
+    gets, before anything is looked up."""
+    if data.template_id is not None:
+        return
+    for name in ("subject", "body"):
+        if getattr(data, name) is None:
+            raise Unprocessable("Field required", "missing", ["body", name])
+
+
+async def load_texts(session: AsyncSession, principal: Principal, data: SendRequest) -> Texts:
+    """The texts of a send: the request's own, else its template's (404 outside the caller's
+    workspaces, like any id)."""
+    require_texts(data)
+    if data.template_id is None:
+        assert data.subject is not None and data.body is not None
+        return Texts(data.subject, data.body)
+    template = await template_service.get_template(session, principal, data.template_id)
+    subject, body = data.subject, data.body
+    return Texts(
+        template.subject if subject is None else subject,
+        template.body if body is None else body,
+        "template_id" if subject is None else "subject",
+        "template_id" if body is None else "body",
+    )
 
 
 def render_message(
-    sender: Sender, lead: Lead, subject: str, body: str, topic: str = ""
+    sender: Sender,
+    lead: Lead,
+    subject: str,
+    body: str,
+    topic: str = "",
+    variables: Mapping[str, str] | None = None,
+    *,
+    locs: tuple[str, str] = ("subject", "body"),
 ) -> tuple[str, str]:
-    """Render subject and body for a lead. `{topic}` is the campaign's first keyword."""
-    values = fields.template_values(lead, sender, {"topic": topic} if topic else None)
-    rendered_subject = _render(subject, values, "subject").strip()
-    rendered_body = _render(body, values, "body")
+    """Render subject and body for a lead. `{topic}` is the campaign's first keyword;
+    `variables` add the caller's own names (never a built-in one: the schema refuses that)."""
+    extra = {"topic": topic} if topic else {}
+    values = fields.template_values(lead, sender, {**extra, **(variables or {})})
+    rendered_subject = _render(subject, values, locs[0]).strip()
+    rendered_body = _render(body, values, locs[1])
     if not is_single_line(rendered_subject):
         raise Unprocessable(
             "The subject must be a single line (no CR or LF), also after rendering.",
             "value_error",
-            ["body", "subject"],
+            ["body", locs[0]],
         )
     if not rendered_subject or len(rendered_subject) > 998:
         raise Unprocessable(
-            "The rendered subject must be 1 to 998 characters.", "value_error", ["body", "subject"]
+            "The rendered subject must be 1 to 998 characters.", "value_error", ["body", locs[0]]
         )
     return rendered_subject, rendered_body
+
+
+def render_for(
+    sender: Sender, campaign: Campaign, lead: Lead, texts: Texts, data: SendRequest
+) -> tuple[str, str]:
+    """The subject and body a send of `data` from `sender` carries."""
+    topic = campaign.keywords[0] if campaign.keywords else ""
+    return render_message(
+        sender,
+        lead,
+        texts.subject,
+        texts.body,
+        topic,
+        data.variables,
+        locs=(texts.subject_from, texts.body_from),
+    )
 
 
 @dataclass
@@ -80,11 +144,11 @@ async def _reserve(
     sender: Sender,
     campaign: Campaign,
     data: SendRequest,
+    texts: Texts,
     now: datetime,
 ) -> Reserved:
     lead = await leads.get_lead(session, campaign, data.lead_id)
-    topic = campaign.keywords[0] if campaign.keywords else ""
-    subject, body = render_message(sender, lead, data.subject, data.body, topic)
+    subject, body = render_for(sender, campaign, lead, texts, data)
     address = sender.sendable_address()
     recipient = policy.check_recipient(lead.contact_email)
     if recipient.reason is not None:
@@ -108,7 +172,7 @@ async def _reserve(
 
 
 # A mailbox that cannot take this send passes it to the next of the campaign's mailboxes.
-_NEXT_MAILBOX = frozenset({policy.SENDER_DAILY_CAP, policy.MAILBOX_PAUSED})
+NEXT_MAILBOX = frozenset({policy.SENDER_DAILY_CAP, policy.MAILBOX_PAUSED})
 
 
 async def _reserve_rotating(
@@ -118,6 +182,7 @@ async def _reserve_rotating(
     sender's day lock at a time, so two sends can never wait on each other's locks), best
     first; a full or paused one passes the send to the next."""
     routes: list[routing.Route] | None = None
+    texts: Texts | None = None
     index = 0
     while True:
         now = utcnow()
@@ -126,19 +191,34 @@ async def _reserve_rotating(
             campaign = await campaigns.get_campaign(session, principal, data.campaign_id)
             if data.workspace_id not in (None, "default", campaign.workspace_id):
                 raise NotFound()
+            if texts is None:
+                texts = await load_texts(session, principal, data)
             if routes is None:
                 routes = await routing.candidates(session, settings, campaign, data.mailbox_id, now)
             route = routes[index]
             try:
-                reserved = await _reserve(session, settings, route.sender, campaign, data, now)
+                reserved = await _reserve(
+                    session, settings, route.sender, campaign, data, texts, now
+                )
             except PolicyBlocked as exc:
                 # Commit what the decision wrote (a tripped breaker), then go on or answer.
                 blocked = exc
         if blocked is None:
             return reserved, route
         index += 1
-        if blocked.reason not in _NEXT_MAILBOX or index >= len(routes):
+        if blocked.reason not in NEXT_MAILBOX or index >= len(routes):
             raise blocked
+
+
+async def check_can_send(
+    session: AsyncSession, settings: Settings, principal: Principal, data: SendRequest
+) -> None:
+    """Part 1: without a way to send, 422 before anything else; a workspace with mailboxes of
+    its own sends from them."""
+    if routing.default_configured(settings) or data.mailbox_id is not None:
+        return
+    if not await routing.has_own_mailboxes(session, sorted(principal.workspaces)):
+        smtp.check_configured(settings)
 
 
 async def send(
@@ -147,12 +227,10 @@ async def send(
     principal: Principal,
     data: SendRequest,
 ) -> AttemptOut:
+    require_texts(data)
     if not routing.default_configured(settings) and data.mailbox_id is None:
-        # Part 1: without a way to send, 422 before anything else; a workspace with mailboxes
-        # of its own sends from them.
         async with db.read() as session:
-            if not await routing.has_own_mailboxes(session, sorted(principal.workspaces)):
-                smtp.check_configured(settings)
+            await check_can_send(session, settings, principal, data)
     reserved, route = await _reserve_rotating(db, settings, principal, data)
     attempt, campaign, lead = reserved.attempt, reserved.campaign, reserved.lead
     sender = route.sender
@@ -162,19 +240,29 @@ async def send(
         raise DeliveryFailed()
 
     # Follow-up texts may come from an LLM writer: written before the transaction opens. The
-    # message is already out, so a writer failure must not turn this into an error.
+    # message is already out, so a writer failure must not turn this into an error. A campaign
+    # with a sequence follows up with its own steps instead.
+    follow_up_days = [] if campaign.sequence else campaign.follow_up_days
     try:
-        drafts = await followups.drafts_for(settings, attempt, lead, campaign.follow_up_days)
+        drafts = await followups.drafts_for(settings, attempt, lead, follow_up_days)
     except Exception as exc:  # noqa: BLE001
         log.error("follow_up_drafts_failed", attempt_id=attempt.id, error_type=type(exc).__name__)
         drafts = []
     sent_at = utcnow()
     try:
         async with db.write() as session:
-            await delivery.record_sent(session, attempt, sent_at, drafts=drafts)
+            await delivery.record_sent(
+                session,
+                attempt,
+                sent_at,
+                drafts=drafts,
+                campaign=campaign,
+                jitter_seconds=settings.send_jitter_seconds,
+            )
     except IntegrityError:
-        # The campaign was deleted while the message was on its way: its attempt went with it,
-        # and there is nothing to schedule. The message itself did go out.
+        # A last guard: what follows the message (follow-ups, sequence steps) checks that its
+        # lead still exists, so a lead or campaign deleted meanwhile is no error here. The
+        # message itself did go out.
         log.info("outreach_sent_campaign_deleted", attempt_id=attempt.id)
     attempt.status, attempt.sent_at = "sent", sent_at
     log.info("outreach_sent", attempt_id=attempt.id, campaign_id=campaign.id)
@@ -211,13 +299,19 @@ async def validate(
     )
 
 
+def attempt_of_a_lead() -> Exists:
+    """The attempt's lead still exists: a deleted lead's attempts stay for policy (caps,
+    duplicates, the cool-down) but are gone from every list and export, as its replies are."""
+    return exists().where(Lead.id == OutreachAttempt.lead_id)
+
+
 async def list_attempts(
     session: AsyncSession, principal: Principal, campaign_id: str
 ) -> list[AttemptOut]:
     campaign = await campaigns.get_campaign(session, principal, campaign_id)
     rows = await session.scalars(
         select(OutreachAttempt)
-        .where(OutreachAttempt.campaign_id == campaign.id)
+        .where(OutreachAttempt.campaign_id == campaign.id, attempt_of_a_lead())
         .order_by(OutreachAttempt.created_at, OutreachAttempt.id)
     )
     return [AttemptOut.model_validate(row) for row in rows]

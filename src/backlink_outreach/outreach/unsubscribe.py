@@ -30,8 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..config import API_PREFIX, Settings
 from ..db import utcnow
 from ..leads import lifecycle
-from ..models import Lead
+from ..models import Lead, Suppression
 from ..sender import Sender
+from ..suppression import service as suppression
 
 TOKEN_MAX_AGE_DAYS = 400
 _VERSION = b"\x01"
@@ -118,6 +119,13 @@ def mailto_url(sender: Sender) -> str:
 async def apply(session: AsyncSession, subject: Subject) -> None:
     """Suppress the recipient, and end the sequences of their leads in the workspace (lost,
     unless placed: the placement happened, only the mail stops). Idempotent."""
+    erased = select(Suppression.id).where(
+        Suppression.workspace_id == subject.workspace_id,
+        Suppression.email == suppression.hashed(subject.recipient),
+    )
+    if (await session.execute(erased)).first() is not None:
+        # Erased (privacy/): suppressed already, and storing it in plain would undo that.
+        return
     lead_ids = (
         await session.scalars(
             select(Lead.id).where(

@@ -14,9 +14,9 @@ What each event does (a placed lead stays placed) is `leads/lifecycle.py`'s.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from ..leads.lifecycle import Event, Suppress
 from ..models import HUMAN_CONVERSATION
@@ -31,8 +31,8 @@ class ReplyRow:
 
     id: str
     workspace_id: str
-    campaign_id: str
-    lead_id: str
+    campaign_id: str | None  # None with lead_id: unmatched mail of a workspace's own mailbox
+    lead_id: str | None
     attempt_id: str | None
     message_id: str | None
     from_email: str
@@ -47,6 +47,15 @@ class ReplyRow:
     bounce_recipient: str | None
     return_date: date | None
     created_at: datetime
+    # The inbox (API.md part 2): the new text, the whole plain text, the main headers, the
+    # address the message points to (shown for `wrong_person` only), the mailbox it came in on.
+    text: str = ""
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    referral_email: str | None = None
+    mailbox_id: str | None = None
+    unmatched: bool = False
+    corrections: list[dict[str, str]] = field(default_factory=list)
 
     def values(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -61,47 +70,82 @@ class Filed:
     complaint: bool = False
 
 
+class Facts(Protocol):
+    """What a reply's event is made of: a `ReplyRow` being filed, or a stored `Reply`."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def workspace_id(self) -> str: ...
+    @property
+    def lead_id(self) -> str | None: ...
+    @property
+    def attempt_id(self) -> str | None: ...
+    @property
+    def classification(self) -> str: ...
+    @property
+    def bounce_type(self) -> str | None: ...
+    @property
+    def bounce_status(self) -> str | None: ...
+    @property
+    def return_date(self) -> date | None: ...
+    @property
+    def received_at(self) -> datetime: ...
+
+
 def events_for(filed: list[Filed]) -> list[Event]:
-    """The lifecycle events of the replies, in list order."""
+    """The lifecycle events of the replies, in list order (unmatched mail has none)."""
     events: list[Event] = []
     for item in filed:
-        event = _event(item)
+        event = event_of(item.row, item.address, complaint=item.complaint)
         if event is not None:
             events.append(event)
     return events
 
 
-def _event(item: Filed) -> Event | None:
-    row = item.row
+def event_of(row: Facts, address: str, *, complaint: bool = False) -> Event | None:
+    """The event of one reply under its classification, caused by it (`cause`: its id, so a
+    correction finds the steps it cancelled). `address`: the one its effects suppress."""
+    if row.lead_id is None:
+        return None
+    event = _event(row, row.lead_id, address, complaint)
+    return None if event is None else replace(event, cause=row.id)
+
+
+def _event(row: Facts, lead_id: str, address: str, complaint: bool) -> Event | None:
     kind = row.classification
     if kind == "bounce":
         if row.bounce_type != "hard":
             # A final failure that says nothing against the address (full mailbox, content,
             # reputation, a temporary failure the server gave up on): the sequence ends, the
             # address stays usable. Delay warnings are filed as auto_reply and never get here.
-            return Event("final_failure", row.lead_id)
+            return Event("final_failure", lead_id)
         reason = f"hard bounce {row.bounce_status or ''}".strip()
         return Event(
             "hard_bounce",
-            row.lead_id,
-            suppress=Suppress(row.workspace_id, item.address, "bounce", reason),
+            lead_id,
+            suppress=Suppress(row.workspace_id, address, "bounce", reason),
             attempt_id=row.attempt_id,  # the mailbox breaker counts it against that send
         )
     if kind == "unsubscribe":
-        if item.complaint:
-            entry = Suppress(row.workspace_id, item.address, "complaint", "spam complaint")
+        if complaint:
+            entry = Suppress(row.workspace_id, address, "complaint", "spam complaint")
         else:
-            entry = Suppress(row.workspace_id, item.address, "reply", "asked by reply")
-        return Event("unsubscribed", row.lead_id, suppress=entry)
+            entry = Suppress(row.workspace_id, address, "reply", "asked by reply")
+        return Event("unsubscribed", lead_id, suppress=entry)
     if kind == "not_interested":
-        return Event("not_interested", row.lead_id)
+        return Event("not_interested", lead_id)
     if kind == "out_of_office":
-        back = row.return_date
-        if back is not None:
-            until = datetime.combine(back + timedelta(days=1), time(), tzinfo=UTC)
-        else:
-            until = row.received_at + NO_DATE_POSTPONE
-        return Event("away", row.lead_id, until=until)
+        return Event("away", lead_id, until=away_until(row.return_date, row.received_at))
     if kind in HUMAN_CONVERSATION:
-        return Event("replied", row.lead_id)
+        return Event("replied", lead_id)
     return None
+
+
+def away_until(return_date: date | None, received_at: datetime) -> datetime:
+    """When an out-of-office reply's sender is back: the day after the date it gives, or a
+    week after it arrived when it gives none. Reply filing postpones pending steps to it, and
+    enrolling the lead later starts its sequence no earlier."""
+    if return_date is not None:
+        return datetime.combine(return_date + timedelta(days=1), time(), tzinfo=UTC)
+    return received_at + NO_DATE_POSTPONE

@@ -18,9 +18,9 @@ from ..ids import new_id
 from ..integrations import events as outbox
 from ..integrations import payloads
 from ..leads import lifecycle
-from ..models import InboundMessage, Lead, Reply
+from ..models import InboundMessage, Lead, OutreachAttempt, Reply
 from . import effects, soft_bounces, threading
-from .classify import Result, classify
+from .classify import Result, classify, referral
 from .effects import Filed, ReplyRow
 from .imap import Fetched
 from .parsing import Parsed, parse
@@ -34,6 +34,11 @@ FATAL_DEFECTS = {
     "broken_multipart": "broken_mime",
 }
 SNIPPET_CHARS = 300
+# The inbox keeps the text and the whole plain text (`GET /replies/{id}`); a message bigger
+# than this is kept cut (the size limit of a fetch is larger, and nobody reads further).
+KEPT_TEXT_CHARS = 100_000
+SHOWN_HEADERS = ("From", "To", "Subject", "Date", "Message-ID")
+HEADER_CHARS = 998
 _REPLIES = cast(Table, Reply.__table__)
 
 
@@ -48,7 +53,7 @@ class Prepared:
 
 @dataclass
 class Outcome:
-    status: str  # filed | failed | ignored | own
+    status: str  # filed | failed | ignored | own | unmatched
     workspace_id: str | None = None
     campaign_id: str | None = None
 
@@ -104,15 +109,18 @@ async def file_batch(
     *,
     isolate: bool = False,
     workspace_id: str | None = None,
+    reply_mailbox_id: str | None = None,
 ) -> list[Outcome]:
     """File a batch with a few set-based statements. With `isolate`, each message's reply and
     effects get their own savepoint, so one that fails while filing becomes `failed` without
     losing the others (the slow path, used only when the batch as a whole failed).
 
     With `workspace_id` (a workspace's own mailbox), only that workspace's messages are matched,
-    so nothing is ever filed into another workspace; a message that answers none of them is not
+    so nothing is ever filed into another workspace; a message that answers none of them is kept
+    as that workspace's unmatched mail (once: the same message again is not kept twice) but not
     remembered as seen, so another workspace's mailbox (or `mbx_default`) holding the same
-    message may still file it there."""
+    message may still file it there. `reply_mailbox_id` (the mailbox's id) goes on the
+    replies."""
     keys = list({p.key for p in batch})
     seen: set[str] = set()
     for chunk in in_batches(keys):
@@ -140,10 +148,18 @@ async def file_batch(
         leads.update(await session.scalars(select(Lead.id).where(Lead.id.in_(chunk))))
     outcomes: list[Outcome] = []
     filed: list[Filed] = []
-    for item in fresh:
-        outcome, reply = _decide(item, index, leads, own_addresses, now)
+    where = _Where(workspace_id, reply_mailbox_id, own_addresses)
+    decided = [(item, *_decide(item, index, leads, where, now)) for item in fresh]
+    kept = await _already_kept(session, workspace_id, [r for _, _, r in decided if r])
+    others = await _answers_to_others(session, workspace_id, decided)
+    for item, outcome, reply in decided:
         outcomes.append(outcome)
         if reply is None:
+            continue
+        if reply.row.unmatched and (reply.row.message_id in kept or item.key in others):
+            # Kept from an earlier read of the same mail, or an answer to another
+            # workspace's message (that workspace's own mailbox or `mbx_default` files it).
+            outcome.status = "ignored"
             continue
         if not isolate:
             filed.append(reply)
@@ -169,65 +185,75 @@ async def file_batch(
             "created_at": now,
         }
         for item, outcome in zip(fresh, outcomes, strict=True)
-        if workspace_id is None or outcome.status != "ignored"
+        if workspace_id is None or outcome.status not in ("ignored", "unmatched")
     ]
     if rows:
         await session.execute(cast(Table, InboundMessage.__table__).insert(), rows)
     return outcomes
 
 
+@dataclass(frozen=True)
+class _Where:
+    """The mailbox a batch comes from: its workspace (None: `mbx_default`), id, addresses."""
+
+    workspace_id: str | None
+    mailbox_id: str | None
+    own_addresses: set[str]
+
+
 def _decide(
     item: Prepared,
     index: threading.AttemptIndex,
     leads: set[str],
-    own_addresses: set[str],
+    where: _Where,
     now: datetime,
 ) -> tuple[Outcome, Filed | None]:
     parsed = item.parsed
     if parsed is None:
         return Outcome("failed"), None
-    if threading.is_own_copy(parsed, index, own_addresses):
+    if threading.is_own_copy(parsed, index, where.own_addresses):
         return Outcome("own"), None
     found = threading.match(parsed, item.result, index)
     if found is None:
-        return Outcome("ignored"), None
+        if where.workspace_id is None or item.error or item.result is None:
+            # The default mailbox's mail that answers nothing stays invisible (part 1).
+            return Outcome("ignored"), None
+        row = _unmatched(item, item.result, parsed, where, now)
+        return Outcome("unmatched", where.workspace_id), Filed(row, "")
     attempt = found.attempt
     outcome = Outcome("filed", attempt.workspace_id, attempt.campaign_id)
     if item.error or item.result is None or attempt.lead_id not in leads:
         outcome.status = "failed"
         return outcome, None
-    row = _reply(item.result, parsed, found, now)
+    row = _reply(item.result, parsed, found, where, now)
     return outcome, Filed(row, attempt.recipient_email, item.result.complaint)
 
 
-def _reply(result: Result, parsed: Parsed, found: threading.Match, now: datetime) -> ReplyRow:
+def _unmatched(
+    item: Prepared, result: Result, parsed: Parsed, where: _Where, now: datetime
+) -> ReplyRow:
+    assert where.workspace_id is not None
+    row = _row(result, parsed, where, now, where.workspace_id, item.key)
+    row.unmatched = True
+    row.reasons = [*result.reasons, "answers none of our messages"]
+    return row
+
+
+def _reply(
+    result: Result, parsed: Parsed, found: threading.Match, where: _Where, now: datetime
+) -> ReplyRow:
     attempt = found.attempt
-    reasons = [*result.reasons, f"matched by {found.method.replace('_', ' ')}"]
-    confidence = result.confidence
-    if found.low_confidence:
-        confidence = min(confidence, 0.45)
-        reasons.append("sender is another address on the lead's domain (a colleague)")
-    received = parsed.date if parsed.date and parsed.date <= now + timedelta(days=1) else now
-    row = ReplyRow(
-        id=new_id("rpl"),
-        workspace_id=attempt.workspace_id,
-        campaign_id=attempt.campaign_id,
-        lead_id=attempt.lead_id,
-        attempt_id=attempt.id,
-        message_id=parsed.message_id,
-        from_email=(parsed.from_email or parsed.header("From"))[:320],
-        subject=parsed.subject[:1000],
-        snippet=" ".join(result.new_text.split())[:SNIPPET_CHARS],
-        received_at=received,
-        classification=result.classification,
-        confidence=round(confidence, 3),
-        reasons=reasons,
-        bounce_type=None,
-        bounce_status=None,
-        bounce_recipient=None,
-        return_date=result.return_date,
-        created_at=now,
+    row = _row(result, parsed, where, now, attempt.workspace_id, parsed.message_id)
+    row.campaign_id, row.lead_id, row.attempt_id = (
+        attempt.campaign_id,
+        attempt.lead_id,
+        attempt.id,
     )
+    row.reasons.append(f"matched by {found.method.replace('_', ' ')}")
+    if found.low_confidence:
+        row.confidence = min(row.confidence, 0.45)
+        row.reasons.append("sender is another address on the lead's domain (a colleague)")
+    row.referral_email = _referral(result, parsed, where, attempt.recipient_email)
     if result.bounce is not None and result.classification == "bounce":
         line = result.bounce.for_address(attempt.recipient_email)
         row.bounce_type = "hard" if line and line.hard else "soft"
@@ -238,6 +264,126 @@ def _reply(result: Result, parsed: Parsed, found: threading.Match, now: datetime
     return row
 
 
+def _referral(result: Result, parsed: Parsed, where: _Where, recipient: str | None) -> str | None:
+    """The address the message points to, never ours nor the sender's. Looked for in every
+    human reply (shown only while it is classed `wrong_person`), so a correction to
+    `wrong_person` has it."""
+    found = result.referral_email
+    if found is None and result.bounce is None and not result.automatic:
+        found = referral(result.new_text, parsed, recipient)
+    if found is None:
+        return None
+    found = found.lower()
+    ours = {a.lower() for a in where.own_addresses}
+    if found in ours or found == parsed.from_email.lower() or found == (recipient or "").lower():
+        return None
+    return found[:320]
+
+
+def _row(
+    result: Result,
+    parsed: Parsed,
+    where: _Where,
+    now: datetime,
+    workspace_id: str,
+    message_id: str | None,
+) -> ReplyRow:
+    """The reply's row without a lead: what the message itself says."""
+    received = parsed.date if parsed.date and parsed.date <= now + timedelta(days=1) else now
+    return ReplyRow(
+        id=new_id("rpl"),
+        workspace_id=workspace_id,
+        campaign_id=None,
+        lead_id=None,
+        attempt_id=None,
+        message_id=message_id,
+        from_email=(parsed.from_email or parsed.header("From"))[:320],
+        subject=parsed.subject[:1000],
+        snippet=" ".join(result.new_text.split())[:SNIPPET_CHARS],
+        received_at=received,
+        classification=result.classification,
+        confidence=round(result.confidence, 3),
+        reasons=list(result.reasons),
+        bounce_type=None,
+        bounce_status=None,
+        bounce_recipient=None,
+        return_date=result.return_date,
+        created_at=now,
+        text=_kept(result.new_text, KEPT_TEXT_CHARS),
+        body=_kept(parsed.text, KEPT_TEXT_CHARS),
+        headers={
+            name: _kept(parsed.header(name), HEADER_CHARS)
+            for name in SHOWN_HEADERS
+            if parsed.header(name)
+        },
+        mailbox_id=where.mailbox_id,
+    )
+
+
+def _kept(value: str, limit: int) -> str:
+    # PostgreSQL refuses NUL in text: hostile mail must not fail its batch.
+    return value.replace("\x00", "")[:limit]
+
+
+def _answered_ids(item: Prepared) -> set[str]:
+    """The Message-IDs a message says it answers (threading headers, a report's original)."""
+    ids: set[str] = set()
+    if item.parsed is not None:
+        ids.update(item.parsed.in_reply_to, item.parsed.references)
+    if item.result is not None and item.result.bounce is not None:
+        ids.update(item.result.bounce.original_message_ids)
+    return ids
+
+
+async def _answers_to_others(
+    session: AsyncSession,
+    workspace_id: str | None,
+    decided: list[tuple[Prepared, Outcome, Filed | None]],
+) -> set[str]:
+    """The keys of the batch's unmatched messages that answer another workspace's message:
+    they are ours, only not this workspace's, so they are not its unmatched mail."""
+    wanted = {
+        item.key: _answered_ids(item)
+        for item, _, reply in decided
+        if reply is not None and reply.row.unmatched
+    }
+    ids = sorted(set().union(*wanted.values())) if wanted else []
+    if workspace_id is None or not ids:
+        return set()
+    known: set[str] = set()
+    for chunk in in_batches(ids):
+        known.update(
+            await session.scalars(
+                select(OutreachAttempt.message_id).where(
+                    OutreachAttempt.message_id.in_(chunk),
+                    OutreachAttempt.workspace_id != workspace_id,
+                )
+            )
+        )
+    return {key for key, answered in wanted.items() if answered & known}
+
+
+async def _already_kept(
+    session: AsyncSession, workspace_id: str | None, filed: list[Filed]
+) -> set[str]:
+    """The unmatched messages of the batch that the workspace already keeps (read again
+    from another of its mailboxes, or after a mailbox was reset)."""
+    keys = sorted({f.row.message_id for f in filed if f.row.unmatched and f.row.message_id})
+    kept: set[str] = set()
+    if workspace_id is None or not keys:
+        return kept
+    for chunk in in_batches(keys):
+        found = await session.scalars(
+            select(Reply.message_id).where(
+                Reply.workspace_id == workspace_id,
+                Reply.unmatched.is_(True),
+                Reply.message_id.in_(chunk),
+            )
+        )
+        kept.update(m for m in found if m is not None)
+    return kept
+
+
 async def _file(session: AsyncSession, filed: list[Filed], now: datetime) -> None:
     """Insert the replies and apply their effects, as if filed one by one in list order."""
     if not filed:
@@ -246,11 +392,13 @@ async def _file(session: AsyncSession, filed: list[Filed], now: datetime) -> Non
     await soft_bounces.upgrade_repeated(session, rows)
     await session.execute(_REPLIES.insert(), [row.values() for row in rows])
     await lifecycle.apply(session, effects.events_for(filed), now)
+    # Unmatched mail is nobody's reply yet: no `reply.received` until it is filed under a lead.
     await outbox.record_many(
         session,
         [
             (row.workspace_id, "reply.received", functools.partial(payloads.reply, row))
             for row in rows
+            if not row.unmatched
         ],
         now,
     )

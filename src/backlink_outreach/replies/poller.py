@@ -220,7 +220,13 @@ async def _poll(
         uids, large = await mailbox.run(mailbox.new_uids, last_uid)
         batches = [uids[i : i + BATCH] for i in range(0, len(uids), BATCH)]
         target = _Filing(
-            db, box_id, owner, uidvalidity, account.own_addresses, account.workspace_id
+            db,
+            box_id,
+            owner,
+            uidvalidity,
+            account.own_addresses,
+            account.workspace_id,
+            account.mailbox_id,
         )
         outcomes: list[Outcome] = []
         if batches:
@@ -270,6 +276,7 @@ class _Filing:
     own: frozenset[str]
     # A workspace's own mailbox: only that workspace's messages are matched and filed.
     workspace_id: str | None = None
+    mailbox_id: str | None = None  # the mailbox's id, kept on its replies
 
     async def file_after(
         self,
@@ -300,6 +307,7 @@ class _Filing:
                 now,
                 isolate=isolate,
                 workspace_id=self.workspace_id,
+                reply_mailbox_id=self.mailbox_id,
             )
             # The watermark moves past the whole batch, failures included: a message that
             # cannot be read is counted once as failed, never fetched again.

@@ -17,12 +17,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import in_batches
 from ..domains import registrable_domain
-from ..models import OutreachAttempt
+from ..models import Lead, OutreachAttempt
 from ..subjects import subject_key
 from .classify import Result
 from .parsing import Parsed
@@ -126,7 +126,12 @@ async def load_index(
         ids |= need.message_ids
         addresses |= need.addresses
         domains |= need.domains
-    scope = () if workspace_id is None else (OutreachAttempt.workspace_id == workspace_id,)
+    # Attempts outlive their lead (the send ledger keeps them): one whose lead was deleted is
+    # nobody's message any more, so a reply to it is filed under no lead.
+    lead_exists = exists().where(Lead.id == OutreachAttempt.lead_id)
+    scope: tuple[ColumnElement[bool], ...] = (lead_exists,)
+    if workspace_id is not None:
+        scope += (OutreachAttempt.workspace_id == workspace_id,)
     index = AttemptIndex(loaded_at=now)
     for chunk in in_batches(sorted(ids)):
         rows = await session.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -132,10 +133,21 @@ async def remove(session: AsyncSession, principal: Principal, entry_id: str) -> 
     await session.execute(delete(Suppression).where(Suppression.id == found.id))
 
 
-def listed(workspace_id: Any, address: Any, any_at_domain: Any) -> Exists:
-    """The suppression rule, in one place: the address itself, or `*@` its exact domain, is on
-    the workspace's list. Arguments may be values or bind parameters (prebuilt statements)."""
+HASHED_PREFIX = "sha256:"
+
+
+def hashed(address: str) -> str:
+    """The entry an erased address leaves (`privacy/`): `sha256:<hex>` of the normalised
+    address, so it is never mailed again and cannot be read back from the list."""
+    return HASHED_PREFIX + hashlib.sha256(address.encode("utf-8")).hexdigest()
+
+
+def listed(workspace_id: Any, address: Any, any_at_domain: Any, address_hash: Any) -> Exists:
+    """The suppression rule, in one place: the address itself, its `hashed` form (an erased
+    address), or `*@` its exact domain, is on the workspace's list. Arguments may be values or
+    bind parameters (prebuilt statements); the hash is computed by the caller, so the check
+    stays one index probe of (workspace_id, email)."""
     return exists().where(
         Suppression.workspace_id == workspace_id,
-        Suppression.email.in_([address, any_at_domain]),
+        Suppression.email.in_([address, any_at_domain, address_hash]),
     )
