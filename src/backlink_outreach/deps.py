@@ -53,21 +53,11 @@ async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
         yield connection
 
 
-async def _single_statement_session(request: Request) -> AsyncIterator[AsyncSession]:
-    database: Database = request.app.state.database
-    async with database.statement() as session:
-        yield session
-
-
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 # Only for a non-GET handler that never writes, such as a policy check: `Database.read()`.
 ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 # The hottest reads: `Database.connection()`, a bare read-only connection, no ORM session.
 ReadConnectionDep = Annotated[AsyncConnection, Depends(_read_connection, scope="function")]
-# Only for handlers that run exactly one statement: `Database.statement()`.
-SingleStatementSessionDep = Annotated[
-    AsyncSession, Depends(_single_statement_session, scope="function")
-]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
