@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import structlog
@@ -70,10 +70,6 @@ async def send_due(db: Database, settings: Settings) -> int:
     return sent
 
 
-# A follow-up whose mailbox cannot send now (paused, or mbx_default not configured) waits.
-PAUSED_RETRY = timedelta(hours=1)
-
-
 async def _claim(session: AsyncSession, settings: Settings, now: datetime) -> Claimed | str | None:
     """One due follow-up claimed for sending, or a word saying what was done instead."""
     follow_up = (
@@ -100,7 +96,7 @@ async def _claim(session: AsyncSession, settings: Settings, now: datetime) -> Cl
     try:
         route = await routing.route_for_attempt(session, settings, initial, now)
     except NotConfigured:
-        return _postpone(follow_up, now + PAUSED_RETRY, now)
+        return _postpone(follow_up, now + ledger.PAUSED_RETRY, now)
     if route is None:
         return _cancel(follow_up, "the mailbox of the first message was deleted", now)
     sender = route.sender
@@ -125,11 +121,10 @@ async def _claim(session: AsyncSession, settings: Settings, now: datetime) -> Cl
         reason = decision.reason or policy.INVALID_RECIPIENT
         if reason in policy.CAP_REASONS:
             # Over today's cap: try again when the next UTC day opens.
-            tomorrow = ledger.utc_day(now) + timedelta(days=1)
-            return _postpone(follow_up, datetime.combine(tomorrow, time(), tzinfo=UTC), now)
+            return _postpone(follow_up, ledger.next_utc_day(now), now)
         if reason == policy.MAILBOX_PAUSED:
             # Sent when a person sets the mailbox active again, from the same mailbox.
-            return _postpone(follow_up, now + PAUSED_RETRY, now)
+            return _postpone(follow_up, now + ledger.PAUSED_RETRY, now)
         return _cancel(follow_up, reason, now)
     await session.flush()
     follow_up.sent_attempt_id = attempt.id

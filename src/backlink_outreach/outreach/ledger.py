@@ -10,7 +10,7 @@ sender's day lock, so concurrent requests, in any number of processes, queue on 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -52,6 +52,16 @@ HOLDING = ("sending", "sent")
 
 def utc_day(now: datetime) -> date:
     return now.date()
+
+
+def next_utc_day(now: datetime) -> datetime:
+    """When the day caps count afresh: the next UTC midnight."""
+    return datetime.combine(utc_day(now) + timedelta(days=1), time(), tzinfo=UTC)
+
+
+# A send whose mailbox cannot send now (paused, or mbx_default unconfigured) is tried again
+# after this long, by the follow-up sender and the scheduler alike.
+PAUSED_RETRY = timedelta(hours=1)
 
 
 def limits(settings: Settings, sender_cap: int | None = None) -> policy.Limits:

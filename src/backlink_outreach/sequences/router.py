@@ -1,32 +1,16 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict
 
 from .. import pages
 from ..deps import PrincipalDep, SessionDep, SettingsDep
 from ..models import StepStatus
 from . import service
-from .schemas import EnrollRequest, EnrollResult, Schedule, StopResult
+from .schemas import EnrollRequest, EnrollResult, Schedule, StepOut, StopResult
 
 router = APIRouter(tags=["sequences"])
-
-
-class StepOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    campaign_id: str
-    lead_id: str
-    step: int
-    status: StepStatus
-    not_before: datetime | None
-    mailbox_id: str | None
-    attempt_id: str | None
-    reason: str | None
 
 
 @router.post(

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 import structlog
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 BATCH = 500  # due steps per pass, so one pass cannot run unbounded
-PAUSED_RETRY = timedelta(hours=1)
 MAILBOX_GONE = "the mailbox of the first message was deleted"
 FIRST_NOT_SENT = "the first message was not sent"
 
@@ -205,7 +204,7 @@ async def _settle_unroutable(db: Database, items: list[Due]) -> None:
             if step.mailbox_id not in (None, DEFAULT_MAILBOX_ID):
                 await steps.cancel(session, step, MAILBOX_GONE, now)
             else:
-                step.not_before, step.updated_at = now + PAUSED_RETRY, now
+                step.not_before, step.updated_at = now + ledger.PAUSED_RETRY, now
 
 
 async def _lock(session: AsyncSession, step_id: str, now: datetime) -> SequenceStep | None:
@@ -300,10 +299,10 @@ async def _blocked(
     """A step policy refused now."""
     if reason in policy.CAP_REASONS:
         # Scheduled sends never fail for a cap: the next window once the UTC day has turned.
-        tomorrow = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=UTC)
+        tomorrow = ledger.next_utc_day(now)
         step.not_before, step.updated_at = place(window, tomorrow, jitter, steps.RNG), now
     elif reason == policy.MAILBOX_PAUSED:
-        step.not_before, step.updated_at = now + PAUSED_RETRY, now
+        step.not_before, step.updated_at = now + ledger.PAUSED_RETRY, now
     else:
         await steps.skip(session, step, reason, now)
     # The lane goes on: each of its steps that the same block stops is moved in its turn, so

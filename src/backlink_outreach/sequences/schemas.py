@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from ..emails.template_schemas import TEMPLATE_BODY, TEMPLATE_SUBJECT
+from ..models import StepStatus
 from ..validation import Integer, JsonPattern, LongText, raw_max_length
 from . import windows
 
@@ -158,3 +159,17 @@ class Schedule(BaseModel):
 class StopResult(BaseModel):
     lead_id: str
     cancelled: int
+
+
+class StepOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    campaign_id: str
+    lead_id: str
+    step: int
+    status: StepStatus
+    not_before: datetime | None
+    mailbox_id: str | None
+    attempt_id: str | None
+    reason: str | None
