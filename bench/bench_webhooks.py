@@ -2,8 +2,8 @@
 
 - 10,000 events delivered by two `backlink-outreach worker` processes to a loopback receiver
   (its own process), against a raw httpx loop posting the same bodies to it one by one.
-- The outbox write's cost on the send path: API sends (to the `.eml` outbox, no SMTP) with and
-  without a webhook endpoint subscribed to `send.sent` and `lead.status_changed`.
+
+The outbox write's cost on the send path is `bench_outbox_write.py`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
@@ -24,7 +23,7 @@ from backlink_outreach.db import utcnow
 from backlink_outreach.integrations import events
 from backlink_outreach.mailboxes import secrets as sealing
 from backlink_outreach.models import WebhookEndpoint
-from bench.common import bench_api, bench_database
+from bench.common import bench_database
 from bench.report import Figure
 
 EVENTS = 10_000
@@ -131,59 +130,5 @@ async def _delivery() -> list[Figure]:
     ]
 
 
-async def _sends(subscribed: bool) -> float:
-    async with bench_database("sqlite") as db:
-        with tempfile.TemporaryDirectory() as outbox:
-            settings = {
-                "mail_outbox_dir": Path(outbox),
-                "smtp_from_email": "bench@sender.test",
-                "sender_postal_address": "1 Bench Street",
-                "secrets_key": KEY,
-                "webhook_allow_private_networks": True,
-                "policy_sender_daily_cap": 100_000,
-                "policy_domain_daily_cap": 100_000,
-                "policy_workspace_daily_cap": 100_000,
-            }
-            async with bench_api(db, **settings) as api:
-                if subscribed:
-                    hook = {
-                        "url": "http://127.0.0.1:9/",
-                        "events": ["send.sent", "lead.status_changed"],
-                    }
-                    assert (await api.post("/webhooks", json=hook)).status_code == 201
-                campaign = (await api.post("/campaigns", json={"name": "b"})).json()["id"]
-                leads = [
-                    {"website_url": f"https://s{n}.test", "contact_email": f"e@s{n}.test"}
-                    for n in range(SENDS)
-                ]
-                await api.post(f"/campaigns/{campaign}/leads/bulk", json=leads)
-                ids = [
-                    lead["id"] for lead in (await api.get(f"/campaigns/{campaign}")).json()["leads"]
-                ]
-                started = time.perf_counter()
-                for lead_id in ids:
-                    body = {
-                        "campaign_id": campaign,
-                        "lead_id": lead_id,
-                        "subject": "Hi",
-                        "body": "Hello",
-                    }
-                    response = await api.post("/outreach/send", json=body)
-                    assert response.status_code == 200, response.text
-                return (time.perf_counter() - started) / SENDS
-
-
 async def run() -> list[Figure]:
-    figures = await _delivery()
-    without = await _sends(False)
-    with_hook = await _sends(True)
-    figures.append(
-        Figure(
-            f"send path, {SENDS} sends (sqlite)",
-            "ms/send with endpoint",
-            with_hook * 1000,
-            without * 1000,
-            "ratio <= 1.1 (without)",
-        )
-    )
-    return figures
+    return await _delivery()

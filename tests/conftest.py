@@ -7,6 +7,7 @@ PostgreSQL too when TEST_DATABASE_URL is set.
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, cast
@@ -20,6 +21,27 @@ from backlink_outreach.app import create_app
 from backlink_outreach.config import API_PREFIX, Settings
 from tests.support.database import BACKENDS, Database, close_database, open_database
 from tests.support.tokens import make_token, new_rsa_key, public_pem
+
+
+# The garbage collector's full passes walk every object alive, and what a long session keeps
+# (imports, caches, apps held by module fixtures) grows to millions of objects: on a busy
+# 2-core machine, full passes took 61 s of the first 500 tests, 8 s with this. Objects alive at
+# these points are frozen (left out of later passes); anything frozen that dies later is still
+# freed by reference counting.
+# A garbage cycle's warnings (an unclosed socket) still surface: a collection runs first, and
+# pytest reports what it raised in the next test.
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.collect()
+    gc.freeze()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    result = yield
+    if nextitem is not None and nextitem.path != item.path:  # a test file is done
+        gc.collect()
+        gc.freeze()
+    return result
 
 
 @pytest.fixture(scope="session")

@@ -44,6 +44,8 @@ from .privacy.router import router as privacy_router
 from .replies.router import router as replies_router
 from .sequences.router import router as sequences_router
 from .suppression.router import router as suppression_router
+from .web import router as web_app
+from .web.campaign_import import IMPORT_PATH_PATTERN as WEB_IMPORT_PATH_PATTERN
 from .worker import run_forever
 
 log = structlog.get_logger(__name__)
@@ -130,6 +132,7 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
     docs.install(app)
+    web_app.install(app)
 
     @app.get("/health", tags=["operations"])
     async def health() -> JSONResponse:
@@ -152,7 +155,10 @@ def create_app(
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
-        path_limits={IMPORT_PATH_PATTERN: settings.max_import_bytes},
+        path_limits={
+            IMPORT_PATH_PATTERN: settings.max_import_bytes,
+            WEB_IMPORT_PATH_PATTERN: settings.max_import_bytes,
+        },
     )
     return app
 

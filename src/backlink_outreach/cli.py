@@ -67,6 +67,7 @@ def serve(
     settings = _settings_or_exit()
     _check_secrets_key(settings)
     err.print(f"Backlink Outreach on {base}  (docs: {base}/docs, auth: {settings.auth_mode})")
+    err.print(f"The web app: [bold]{base}/app[/bold]")
     if settings.auth_mode == "dev":
         err.print(f"Get a token: [bold]{dev_token_command(settings)}[/bold]")
     uvicorn.run(

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     clerk_jwks_url: str | None = None
     clerk_issuer: str | None = None
     clerk_authorized_parties: str | None = None
+    # The web app's sign-in page in clerk mode loads Clerk's script with these (issue 19).
+    clerk_publishable_key: str | None = None
+    clerk_frontend_api: str | None = None
     jwks_timeout_seconds: float = 3.0
     jwks_min_refetch_seconds: float = 1.0
 
@@ -86,6 +89,9 @@ class Settings(BaseSettings):
     discovery_page_timeout_seconds: float = Field(default=20.0, gt=0)
     discovery_max_page_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     discovery_search_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Discovery jobs (issue 19): how long a running job stays its worker's without a progress
+    # write (they come every few seconds at most); a killed worker's job runs again after it.
+    discovery_job_lease_seconds: float = Field(default=120.0, gt=0)
     # Placements (issue 17): the re-check interval (each gets jitter of at most 10 % of it);
     # the checker fetches with the crawler's limits above, at most this many pages at once.
     link_check_interval_hours: float = Field(default=168.0, gt=0, le=24 * 365)
@@ -126,6 +132,8 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(default=60.0, gt=0)
     webhook_batch_size: int = Field(default=200, ge=1, le=5000)
     webhook_concurrency: int = Field(default=32, ge=1, le=512)
+    # Events no enabled endpoint still waits for, and the delivery log, are pruned after this.
+    webhook_retention_days: float = Field(default=30.0, gt=0, le=3650)
 
     worker_interval_seconds: float = 5.0
 

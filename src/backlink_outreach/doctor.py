@@ -18,10 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .config import Settings
 from .db import utcnow
+from .mailboxes.diagnosis import diagnose
 from .migrations import alembic_config
-from .models import Campaign, FollowUp, Lead, LeadCountStripe, OutreachAttempt
+from .models import Campaign, FollowUp, Lead, LeadCountStripe, OutreachAttempt, SequenceStep
 
 STUCK_AFTER = timedelta(minutes=5)
+# A sequence step this late means the scheduler is not running (a pass sends within minutes).
+STEP_OVERDUE_AFTER = timedelta(hours=1)
 
 
 @dataclass
@@ -40,6 +43,9 @@ class Report:
     schema_revision: str | None = None
     stuck_sending: list[StuckAttempt] = field(default_factory=list)
     overdue_follow_ups: int = 0
+    overdue_steps: int = 0
+    # Mailboxes paused by the bounce breaker, or whose last poll or test failed (one line each).
+    mailbox_problems: list[str] = field(default_factory=list)
     # Campaigns whose striped lead count (leads/counts.py) disagrees with their leads.
     miscounted_campaigns: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -51,6 +57,7 @@ class Report:
             and self.schema_current
             and not self.stuck_sending
             and not self.miscounted_campaigns
+            and not self.mailbox_problems
         )
 
 
@@ -137,6 +144,21 @@ async def examine(
                 or 0
             )
             report.miscounted_campaigns = list(await conn.scalars(_miscounted_query()))
+            report.overdue_steps = int(
+                await conn.scalar(
+                    select(func.count())
+                    .select_from(SequenceStep)
+                    .where(
+                        SequenceStep.status == "scheduled",
+                        SequenceStep.not_before < now - STEP_OVERDUE_AFTER,
+                    )
+                )
+                or 0
+            )
+            mailboxes = await diagnose(conn, settings, now, stuck_after)
+            report.mailbox_problems = [f.line() for f in mailboxes.problems]
+            # Printed with the warnings (as the miscounted campaigns are); they fail the check.
+            report.warnings += report.mailbox_problems + [f.line() for f in mailboxes.warnings]
     except Exception as exc:  # noqa: BLE001 - the report says what failed instead of crashing
         report.warnings.append(f"Database check failed: {type(exc).__name__}")
     if report.miscounted_campaigns:
@@ -147,6 +169,11 @@ async def examine(
     if report.overdue_follow_ups:
         report.warnings.append(
             f"{report.overdue_follow_ups} follow-ups are overdue: is a worker "
+            "running (`serve` without --no-worker, or `worker`)?"
+        )
+    if report.overdue_steps:
+        report.warnings.append(
+            f"{report.overdue_steps} sequence steps are over an hour overdue: is a worker "
             "running (`serve` without --no-worker, or `worker`)?"
         )
     return report

@@ -8,11 +8,10 @@ Neither prompts nor answers are logged: they hold message bodies.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from typing import Any
-
-import openai
 
 from .config import Settings
 
@@ -51,6 +50,9 @@ async def ask_json(
             "type": "json_schema",
             "json_schema": {"name": "answer", "strict": True, "schema": schema},
         }
+    # The SDK takes seconds to import; every process (each `serve`, `worker` and CLI run) paid
+    # for it at start-up, while most deployments never configure a model.
+    openai = importlib.import_module("openai")
     try:
         async with openai.AsyncOpenAI(
             base_url=settings.llm_base_url,

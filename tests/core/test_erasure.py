@@ -17,7 +17,7 @@ from sqlalchemy import JSON, String, select
 from backlink_outreach.config import API_PREFIX
 from backlink_outreach.db import Base, make_sessionmaker, utcnow
 from backlink_outreach.ids import new_id
-from backlink_outreach.models import OutreachAttempt, WebhookAttempt
+from backlink_outreach.models import DiscoveryJob, OutreachAttempt, WebhookAttempt
 from tests.conftest import Api, create_campaign
 from tests.integrations.conftest import hook_settings
 from tests.outreach.conftest import SENDER, add_lead, mail_settings, send
@@ -256,3 +256,26 @@ async def test_bad_requests_are_422_and_write_nothing(api: Api, body: dict[str, 
 async def test_erasure_needs_auth(api: Api) -> None:
     response = await api.post("/privacy/erase", json={"email": EDITOR}, auth=False)
     assert response.status_code == 401
+
+
+async def test_discovery_job_results_forget_the_address(api: Api, db: Database) -> None:
+    """A discovery job's saved results quote the contact addresses it crawled."""
+    sessions = make_sessionmaker(db.engine)
+    result = {"domain": "garden.test", "contact_email": EDITOR, "website_title": "Garden"}
+    async with sessions() as session, session.begin():
+        session.add(
+            DiscoveryJob(
+                id=new_id("djob"),
+                workspace_id="user_a",
+                user_id="user_a",
+                keyword="compost",
+                max_results=10,
+                progress={},
+                results=[result],
+            )
+        )
+    response = await api.post("/privacy/erase", json={"email": EDITOR.upper()})
+    assert response.status_code == 200, response.text
+    async with sessions() as session:
+        stored = (await session.scalars(select(DiscoveryJob))).one()
+    assert stored.results == [{**result, "contact_email": HASHED}]

@@ -50,8 +50,9 @@ async def test_discover_and_save_to_campaign(
         data = response.json()
         assert {r["domain"] for r in data["results"]} == VEGAN_GOOD
         assert set(data["results"][0]) == {
-            "website_url", "domain", "website_title", "contact_email", "contact_page",
-            "quality_score", "relevance_score", "guest_post_likelihood", "signals",
+            "website_url", "domain", "website_title", "guest_post_page", "contact_email",
+            "contact_page", "quality_score", "relevance_score", "guest_post_likelihood", "score",
+            "signals",
         }  # fmt: skip
         assert data["saved_to_campaign"] == 6 and data["save_failed"] == 0
         leads = {lead.domain: lead for lead in await _leads(db, campaign["id"])}

@@ -59,6 +59,7 @@ EXCLUDED: dict[str, list[CheckFunction]] = {
     # No search provider and no mailbox are configured in the fuzzed server: every valid
     # request is API.md's 422 `not_configured`.
     f"POST {API_PREFIX}/discover/deep": [positive_data_acceptance],
+    f"POST {API_PREFIX}/discover/jobs": [positive_data_acceptance],
     f"POST {API_PREFIX}/replies/poll": [positive_data_acceptance],
     # A mailbox's `dkim.private_key` must be a PEM private key that loads, and its addresses
     # must pass the sender rule: a valid-by-schema string is a documented 422.

@@ -275,3 +275,41 @@ async def test_bounces_matched_by_recipient_within_30_days_the_sent_address_firs
     assert replies[forwarded.lead.id].bounce_recipient == "lead@fwd.test"
     assert leads[old.lead.id] == "contacted"
     assert suppressed == {"gone@recent.test", "lead@fwd.test"}
+
+
+async def test_a_report_naming_only_a_forwarding_address_matches_the_returned_originals_to(
+    db: Database,
+) -> None:
+    """No Message-ID quoted, no Original-Recipient, no "expanded from": the returned headers'
+    To is the address we wrote to, and it outranks the forwarding address the report names,
+    even when we also wrote to that one."""
+    sessionmaker = make_sessionmaker(db.engine)
+    async with sessionmaker() as session, session.begin():
+        ours = await make_sent(session, recipient="editor@lead.test")
+        other = await make_sent(session, recipient="owner@fwd.test", campaign=ours.campaign)
+    boundary = "b-fwd-1"
+    raw = (
+        f"From: Mail Delivery System <MAILER-DAEMON@mx.fwd.test>\r\nTo: {SENDER}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        f"Message-ID: {make_msgid(domain='mx.test')}\r\nDate: {format_datetime(utcnow())}\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n'
+        f"\r\n--{boundary}\r\nContent-Type: text/plain\r\n\r\nYour message was not delivered.\r\n"
+        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.fwd.test\r\n\r\n"
+        "Final-Recipient: rfc822; owner@fwd.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n"
+        f"\r\n--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: {SENDER}\r\nTo: editor@lead.test\r\nSubject: {ours.attempt.subject}\r\n"
+        f"\r\n--{boundary}--\r\n"
+    ).encode()
+    outcomes = await file(db, [raw])
+    assert [o.status for o in outcomes] == ["filed"]
+    async with sessionmaker() as session:
+        replies = list(await session.scalars(select(Reply)))
+        leads = {lead.id: lead.status for lead in await session.scalars(select(Lead))}
+        suppressed = {s.email for s in await session.scalars(select(Suppression))}
+    assert [r.lead_id for r in replies] == [ours.lead.id]
+    assert replies[0].bounce_recipient == "editor@lead.test"
+    assert leads == {ours.lead.id: "bounced", other.lead.id: "contacted"}
+    assert suppressed == {"editor@lead.test"}

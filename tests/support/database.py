@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backlink_outreach import models  # noqa: F401 - registers every table
 from backlink_outreach.config import normalize_database_url
@@ -38,13 +38,38 @@ class Database:
         return self.url.replace("+aiosqlite", "").replace("+asyncpg", "")
 
     async def reset(self) -> None:
-        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        """Every table emptied, in one transaction; only the tables that hold rows are touched.
+
+        Most tests fill a few tables. A TRUNCATE of all of them cost about 0.6 s per test on
+        PostgreSQL (each truncated table gets new files, synced at commit), a DELETE on an
+        empty table costs nearly nothing. A table holding many rows is still truncated there:
+        deleting 100k leads row by row checks every foreign key that points at them.
+        """
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]  # children first
         async with self.engine.begin() as conn:
+            filled = await _row_counts(conn, tables, cap=_TRUNCATE_FROM_ROWS)
             if self.backend == "postgresql":
-                await conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-            else:
-                for table in tables:
+                big = [t for t in tables if filled.get(t, 0) >= _TRUNCATE_FROM_ROWS]
+                if big:
+                    await conn.execute(text(f"TRUNCATE {', '.join(big)} CASCADE"))
+                    filled = await _row_counts(conn, tables, cap=_TRUNCATE_FROM_ROWS)
+            for table in tables:
+                if filled.get(table):
                     await conn.execute(text(f"DELETE FROM {table}"))
+
+
+# A table with at least this many rows is truncated (PostgreSQL) rather than deleted from.
+_TRUNCATE_FROM_ROWS = 1000
+
+
+async def _row_counts(conn: AsyncConnection, tables: list[str], cap: int) -> dict[str, int]:
+    """Rows per table, counted up to `cap`, for the tables that have any: one round trip."""
+    probe = " UNION ALL ".join(
+        f"SELECT '{t}' AS name, (SELECT count(*) FROM (SELECT 1 FROM {t} LIMIT {cap}) AS s) AS n"
+        for t in tables
+    )
+    rows = (await conn.execute(text(probe))).all()
+    return {name: int(n) for name, n in rows if n}
 
 
 def _asyncpg_dsn(url: str) -> str:

@@ -132,14 +132,29 @@ async def leads_by_status(session: AsyncSession, scope: Scope) -> dict[str, int]
 
 
 async def replies_by_classification(session: AsyncSession, scope: Scope) -> dict[str, int]:
-    rows = await session.execute(
+    by_class: Any = (
         select(Reply.classification, func.count())
         .where(scope(Reply.campaign_id))
         .group_by(Reply.classification)
     )
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite: counted per (campaign, lead, class) first, a grouping that streams out of the
+        # (campaign_id, lead_id, classification) index in its order; grouping by class alone
+        # sorted every reply (57 ms against 33 ms at 100k replies). PostgreSQL hashes either
+        # way, and the one-column hash is the cheaper.
+        per_lead = (
+            select(Reply.classification, func.count().label("n"))
+            .where(scope(Reply.campaign_id))
+            .group_by(Reply.campaign_id, Reply.lead_id, Reply.classification)
+            .subquery()
+        )
+        by_class = select(per_lead.c.classification, func.sum(per_lead.c.n)).group_by(
+            per_lead.c.classification
+        )
+    rows = await session.execute(by_class)
     counts: dict[str, int] = dict.fromkeys(REPLY_CLASSIFICATIONS, 0)
     for classification, count in rows.all():
-        counts[classification] = counts.get(classification, 0) + count
+        counts[classification] = counts.get(classification, 0) + int(count)
     return counts
 
 
@@ -170,20 +185,32 @@ async def rate_counts(session: AsyncSession, scope: Scope) -> RateCounts:
         .group_by(attempt.campaign_id, attempt.lead_id)
         .subquery()
     )
-    per_lead_replies = (
-        select(
-            Reply.campaign_id,
-            Reply.lead_id,
-            flag(Reply.classification.not_in(NOT_FROM_A_PERSON)).label("human"),
-            flag(Reply.classification == POSITIVE_CLASSIFICATION).label("interested"),
-        )
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    # The flags only need which classes each lead has, not how many replies of each. On SQLite
+    # the distinct (campaign_id, lead_id, classification) keys come out of their index without
+    # evaluating the flags on every reply, skipping ahead over repeated keys when the index has
+    # statistics (38 ms to under 1 ms for one lead with 98k replies). PostgreSQL keeps reading
+    # the replies themselves: its merge join below wants them in index order.
+    reply_kinds: FromClause = (
+        Reply.__table__
+        if postgresql
+        else select(Reply.campaign_id, Reply.lead_id, Reply.classification)
         .where(scope(Reply.campaign_id))
-        .group_by(Reply.campaign_id, Reply.lead_id)
+        .distinct()
         .subquery()
     )
+    per_lead_replies_select = select(
+        reply_kinds.c.campaign_id,
+        reply_kinds.c.lead_id,
+        flag(reply_kinds.c.classification.not_in(NOT_FROM_A_PERSON)).label("human"),
+        flag(reply_kinds.c.classification == POSITIVE_CLASSIFICATION).label("interested"),
+    ).group_by(reply_kinds.c.campaign_id, reply_kinds.c.lead_id)
+    if postgresql:  # (the SQLite distinct keys are scoped already)
+        per_lead_replies_select = per_lead_replies_select.where(scope(reply_kinds.c.campaign_id))
+    per_lead_replies = per_lead_replies_select.subquery()
     totals: list[ColumnElement[Any]]
     source: FromClause
-    if session.get_bind().dialect.name == "postgresql":
+    if postgresql:
         # One merge join of the two ordered groupings: no per-lead probe.
         joined = (
             select(

@@ -83,6 +83,7 @@ _STOPWORDS = {
 class PageFacts:
     url: str
     title: str = ""
+    og_site_name: str = ""  # <meta property="og:site_name">, as written
     lang: str | None = None
     text: str = ""
     headings: list[str] = field(default_factory=list)
@@ -102,7 +103,7 @@ class PageFacts:
     contact_page: str | None = None
 
 
-def _norm_url(url: str) -> str:
+def norm_url(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(
         (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
@@ -141,11 +142,17 @@ def spam_signals(text: str) -> list[str]:
     return found
 
 
+def og_site_name(tree: HTMLParser) -> str:
+    node = tree.css_first('meta[property="og:site_name"]')
+    return " ".join((node.attributes.get("content") or "").split())[:500] if node else ""
+
+
 def analyse_page(html: str, url: str) -> PageFacts:
     tree = HTMLParser(html)
     facts = PageFacts(url=url)
     title_node = tree.css_first("title")
     facts.title = " ".join((title_node.text() if title_node else "").split())[:500]
+    facts.og_site_name = og_site_name(tree)
     raw_text = tree.body.text(separator="\n") if tree.body is not None else ""
     facts.newest = newest_date(tree, raw_text)
     tree.strip_tags(["script", "style", "noscript", "template", "svg"])
@@ -181,7 +188,7 @@ def _links(tree: HTMLParser, facts: PageFacts) -> None:
             facts.outbound_links += 1
             outbound_domains.add(domain)
             continue
-        normalized = _norm_url(absolute)
+        normalized = norm_url(absolute)
         if normalized not in seen:
             seen.add(normalized)
             facts.internal_links.append((normalized, " ".join(node.text().split()).lower()[:200]))

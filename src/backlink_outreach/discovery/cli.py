@@ -128,7 +128,7 @@ async def _discover_with_progress(
 
 def _print_table(found: Discovery) -> None:
     table = Table(title=f"{len(found.results)} prospect(s) via {found.provider}")
-    for column in ("#", "domain", "title", "contact", "guest", "relevance", "quality"):
+    for column in ("#", "domain", "site", "contact", "score", "guest", "relevance", "quality"):
         table.add_column(column, overflow="fold")
     for index, item in enumerate(found.results, 1):
         table.add_row(
@@ -136,6 +136,7 @@ def _print_table(found: Discovery) -> None:
             item.domain,
             (item.website_title or "")[:60],
             item.contact_email or item.contact_page or "-",
+            f"{item.combined:.2f}",
             f"{item.guest_post_likelihood:.2f}",
             f"{item.relevance_score:.2f}",
             f"{item.quality_score:.2f}",

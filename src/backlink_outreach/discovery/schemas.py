@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -60,12 +61,19 @@ class DeepDiscoveryRequest(BaseModel):
 class DiscoveryResult(BaseModel):
     website_url: str
     domain: str
-    website_title: str | None
+    website_title: str | None = Field(
+        description="The site's name: its home page's og:site_name, else its home page title "
+        "without separators such as ' | Home'. Text from the site: escape it before showing it."
+    )
+    guest_post_page: str | None = Field(
+        description="The page that invites guest posts, when one was found."
+    )
     contact_email: str | None
     contact_page: str | None
     quality_score: Score
     relevance_score: Score
     guest_post_likelihood: Score
+    score: Score = Field(description="The ranking score: results are sorted by it, best first.")
     signals: list[str] = Field(description="Why the site scored as it did.")
 
 
@@ -73,3 +81,44 @@ class DeepDiscoveryResponse(BaseModel):
     results: list[DiscoveryResult]
     saved_to_campaign: int
     save_failed: int
+
+
+class DiscoveryJobRequest(DeepDiscoveryRequest):
+    min_score: Score = Field(
+        default=0.0, description="Results whose `score` is below it are neither returned nor saved."
+    )
+
+
+JobStatus = Literal["queued", "running", "done", "failed"]
+
+
+class DiscoveryJobAccepted(BaseModel):
+    id: str
+    status: JobStatus
+
+
+class DiscoveryJobProgress(BaseModel):
+    queries_done: int
+    queries_total: int
+    sites_found: int
+    pages_fetched: int
+    sites_scored: int
+
+
+class DiscoveryJobOut(BaseModel):
+    id: str
+    keyword: str
+    status: JobStatus
+    progress: DiscoveryJobProgress
+    results: list[DiscoveryResult]
+    saved_to_campaign: int
+    already_in_campaign: int
+    save_failed: int
+    error: str | None = Field(description="Why the job failed, in words.")
+    created_at: datetime
+    finished_at: datetime | None
+    campaign_id: str | None
+    max_results: int
+    min_score: float
+    save_to_campaign: bool
+    started_at: datetime | None

@@ -55,6 +55,7 @@ class Scored:
     website_url: str
     domain: str
     website_title: str | None
+    guest_post_page: str | None
     contact_email: str | None
     contact_page: str | None
     quality_score: float
@@ -106,11 +107,24 @@ def relevance(
     return _clip(score * discount), signals
 
 
-def guest_likelihood(cand: Candidate, pages: list[PageFacts]) -> tuple[float, list[str]]:
-    score, signals = 0.0, []
-    invite_page = next(
+def _invitation(pages: list[PageFacts]) -> PageFacts | None:
+    return next(
         (p for p in pages if p.guest_slug and (p.guest_phrase or p.guideline_heading)), None
     )
+
+
+def find_guest_post_page(pages: list[PageFacts]) -> str | None:
+    """The page that invites guest authors: its address says so and its text does, or else
+    its title does. None for a site that says it takes no guest posts."""
+    if any(p.refuses_guest_posts for p in pages):
+        return None
+    page = _invitation(pages) or next((p for p in pages if p.guest_title), None)
+    return page.url if page is not None else None
+
+
+def guest_likelihood(cand: Candidate, pages: list[PageFacts]) -> tuple[float, list[str]]:
+    score, signals = 0.0, []
+    invite_page = _invitation(pages)
     if invite_page is not None:
         score += 0.35
         signals.append(f"guest-post page {invite_page.url}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -41,6 +41,32 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass
+class Tally:
+    """How far a discovery has come, kept up to date while it runs (a job's worker reads it
+    every half second). `pages_fetched` is the crawler's own count, read live."""
+
+    queries_done: int = 0
+    queries_total: int = 0
+    sites_found: int = 0
+    sites_scored: int = 0
+    crawler: Crawler | None = field(default=None, repr=False, compare=False)
+    pages_before: int = 0  # fetched by crawlers of this discovery that have closed
+
+    @property
+    def pages_fetched(self) -> int:
+        return self.pages_before + (self.crawler.pages_fetched if self.crawler else 0)
+
+    def snapshot(self) -> dict[str, int]:
+        return {
+            "queries_done": self.queries_done,
+            "queries_total": self.queries_total,
+            "sites_found": self.sites_found,
+            "pages_fetched": self.pages_fetched,
+            "sites_scored": self.sites_scored,
+        }
+
+
+@dataclass
 class Discovery:
     provider: str
     results: list[Scored]
@@ -56,7 +82,11 @@ def candidate_limit(max_results: int) -> int:
 
 
 async def _search_all(
-    settings: Settings, provider: SearchProvider, queries: list[str], progress: Progress | None
+    settings: Settings,
+    provider: SearchProvider,
+    queries: list[str],
+    progress: Progress | None,
+    tally: Tally,
 ) -> list[tuple[str, list[SearchHit]]]:
     done = 0
     timeout = httpx.Timeout(settings.discovery_search_timeout_seconds)
@@ -70,6 +100,7 @@ async def _search_all(
             except SearchUnavailable:
                 hits = None
             done += 1
+            tally.queries_done = done
             if progress:
                 progress("queries", done, len(queries))
             return None if hits is None else (query, hits)
@@ -91,20 +122,32 @@ async def discover(
     campaign_keywords: list[str] | None = None,
     provider: SearchProvider | None = None,
     progress: Progress | None = None,
+    tally: Tally | None = None,
 ) -> Discovery:
-    """Search, crawl and score; results sorted by the combined score, cut to `max_results`."""
+    """Search, crawl and score; results sorted by the combined score, cut to `max_results`.
+    `tally`, when given, is kept up to date as the work goes."""
     started = time.perf_counter()
+    tally = tally if tally is not None else Tally()
     provider = provider or select_provider(settings)
     queries = footprint_queries(keyword, intitle=provider.supports_intitle)
+    tally.queries_total = len(queries)
     log.info("discovery_started", provider=provider.name, queries=len(queries))
-    answers = await _search_all(settings, provider, queries, progress)
+    answers = await _search_all(settings, provider, queries, progress, tally)
     candidates = merge(answers)[: candidate_limit(max_results)]
+    tally.sites_found = len(candidates)
     log.info("discovery_searched", candidates=len(candidates))
     crawled: list[SiteCrawl] = []
+    scored: list[Scored] = []
     async with Crawler(settings) as crawler:
+        tally.crawler = crawler
 
         async def one(candidate: Any) -> None:
-            crawled.append(await crawl_site(crawler, candidate))
+            site = await crawl_site(crawler, candidate)
+            crawled.append(site)
+            # A site whose page sent us towards a private address is no prospect.
+            if site.failure != "blocked":
+                scored.append(score_site(site, keyword, campaign_keywords or []))
+            tally.sites_scored = len(crawled)
             if progress:
                 progress("sites", len(crawled), len(candidates))
             if len(crawled) % 10 == 0 or len(crawled) == len(candidates):
@@ -114,12 +157,7 @@ async def discover(
             progress("sites", 0, len(candidates))
         await asyncio.gather(*(one(c) for c in candidates))
         pages_fetched = crawler.pages_fetched
-    scored = [
-        score_site(site, keyword, campaign_keywords or [])
-        for site in crawled
-        # A site whose page sent us towards a private address is no prospect.
-        if site.failure != "blocked"
-    ]
+    tally.crawler, tally.pages_before = None, tally.pages_before + pages_fetched
     scored.sort(key=lambda s: (-s.combined, s.domain))
     seconds = time.perf_counter() - started
     log.info(
@@ -140,11 +178,13 @@ def to_result(item: Scored) -> DiscoveryResult:
         website_url=item.website_url,
         domain=item.domain,
         website_title=item.website_title,
+        guest_post_page=item.guest_post_page,
         contact_email=item.contact_email,
         contact_page=item.contact_page,
         quality_score=item.quality_score,
         relevance_score=item.relevance_score,
         guest_post_likelihood=item.guest_post_likelihood,
+        score=item.combined,
         signals=item.signals,
     )
 

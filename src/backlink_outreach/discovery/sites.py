@@ -1,4 +1,5 @@
-"""One candidate site: read its result page and up to 3 pages it links to, then score it."""
+"""One candidate site: read its result page and up to 3 pages it links to (and its home page,
+for the site's name), then score it."""
 
 from __future__ import annotations
 
@@ -7,19 +8,21 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ..domains import registrable_domain
-from .analysis import PageFacts, analyse_page, pick_links
+from .analysis import PageFacts, analyse_page, norm_url, pick_links
 from .contacts import best_contact
 from .crawler import Crawler, Failure, Page
 from .queries import Candidate
 from .scoring import (
     Scored,
     combine,
+    find_guest_post_page,
     guest_likelihood,
     quality,
     relevance,
     site_spam,
     snippet_spam,
 )
+from .sitename import clean_title, name_tags, plain, site_name
 
 MAX_LINKED_PAGES = 3
 
@@ -30,6 +33,13 @@ class SiteCrawl:
     pages: list[PageFacts] = field(default_factory=list)
     failure: str | None = None  # why the result page could not be read
     truncated: bool = False
+    # The home page's (og:site_name, <title>), None when it could not be read.
+    home_tags: tuple[str, str] | None = None
+
+
+def home_of(url: str) -> str:
+    parts = urlsplit(url)
+    return norm_url(f"{parts.scheme}://{parts.netloc}/")
 
 
 async def crawl_site(crawler: Crawler, candidate: Candidate) -> SiteCrawl:
@@ -44,11 +54,25 @@ async def crawl_site(crawler: Crawler, candidate: Candidate) -> SiteCrawl:
     facts = await asyncio.to_thread(analyse_page, first.html, first.url)
     site.pages.append(facts)
     links = pick_links(facts, {first.url, candidate.url}, MAX_LINKED_PAGES)
-    for result in await asyncio.gather(*(crawler.fetch(link) for link in links)):
-        if isinstance(result, Page):
-            pages.append(result)
-            site.pages.append(await asyncio.to_thread(analyse_page, result.html, result.url))
+    home = home_of(first.url)
+    # The home page only names the site; it is not scored (that would move the ranking).
+    # It is fetched beside the linked pages unless it is the result page or one of them.
+    fetch_home = home != norm_url(first.url) and home not in links
+    wanted = [*links, home] if fetch_home else links
+    fetched = await asyncio.gather(*(crawler.fetch(link) for link in wanted))
+    home_page: Page | None = first if home == norm_url(first.url) else None
+    for link, result in zip(wanted, fetched, strict=True):
+        if not isinstance(result, Page):
+            continue
+        if link == home:
+            home_page = result
+        if fetch_home and link == home:
+            continue
+        pages.append(result)
+        site.pages.append(await asyncio.to_thread(analyse_page, result.html, result.url))
     site.truncated = any(p.truncated for p in pages)
+    if home_page is not None:
+        site.home_tags = await asyncio.to_thread(name_tags, home_page.html)
     return site
 
 
@@ -78,11 +102,11 @@ def score_site(site: SiteCrawl, keyword: str, campaign_keywords: list[str]) -> S
         signals.insert(0, f"site not read ({_failure_text(site.failure)}): scored from search only")
     if site.truncated:
         signals.append("a page was larger than the size limit and was read in part")
-    title = next((p.title for p in pages if p.title), None) or cand.title or None
     return Scored(
         website_url=website_url,
         domain=domain,
-        website_title=title[:500] if title else None,
+        website_title=_site_name(site, domain),
+        guest_post_page=find_guest_post_page(pages),
         contact_email=contact,
         contact_page=contact_page,
         quality_score=qual,
@@ -92,6 +116,23 @@ def score_site(site: SiteCrawl, keyword: str, campaign_keywords: list[str]) -> S
         combined=combine(rel, guest, qual, bool(spam)),
         spam=bool(spam),
     )
+
+
+def _site_name(site: SiteCrawl, domain: str) -> str | None:
+    """The home page's og:site_name or title; without a readable home page, another page's
+    og:site_name, then the name in a page title or the search result's title."""
+    if site.home_tags is not None:
+        name = site_name(*site.home_tags, domain)
+        if name:
+            return name
+    og = next((plain(p.og_site_name) for p in site.pages if plain(p.og_site_name)), None)
+    if og:
+        return og
+    for title in [*(p.title for p in site.pages), site.candidate.title]:
+        name = clean_title(title, domain, home=False)
+        if name:
+            return name
+    return None
 
 
 def _failure_text(reason: str) -> str:

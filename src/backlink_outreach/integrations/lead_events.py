@@ -56,7 +56,9 @@ def _among(column: Any, chunk: Sequence[str]) -> Any:
     return column == chunk[0] if len(chunk) == 1 else column.in_(chunk)
 
 
-async def _endpoints_of_leads(session: AsyncSession, lead_ids: list[str]) -> set[str]:
+async def _endpoints_of_leads(
+    session: AsyncSession, lead_ids: list[str], where: Sequence[Any] = ()
+) -> set[str]:
     """The workspaces of the leads (and, remembered for the transaction, their endpoints)."""
     workspaces: set[str] = set()
     found: events.Subscribers = {}
@@ -71,7 +73,7 @@ async def _endpoints_of_leads(session: AsyncSession, lead_ids: list[str]) -> set
                     _ENDPOINTS.c.status == "enabled",
                 ),
             )
-            .where(_among(_LEADS.c.id, chunk))
+            .where(_among(_LEADS.c.id, chunk), *where)
         )
         for workspace_id, endpoint_id, types in rows:
             workspaces.add(workspace_id)
@@ -87,17 +89,35 @@ async def record_lead_changes(
     ends: Mapping[str, Sequence[LeadStatus]],
     notices: Sequence[AddressNotice],
     now: datetime,
+    where: Sequence[Any] = (),
 ) -> None:
+    """`where`: further conditions on the leads (a caller whose own UPDATE is narrowed to a
+    campaign and the caller's workspaces passes the same, so no other lead is read)."""
     items: list[tuple[str, str, events.Data]] = []
     if ends:
         lead_ids = sorted(ends)
-        workspaces = await _endpoints_of_leads(session, lead_ids)
+        workspaces = await _endpoints_of_leads(session, lead_ids, where)
         known = events.known(session)
         wanted = sorted(w for w in workspaces if events.subscribed(known, w, LEAD_CHANGED))
         if wanted:
-            items += await _status_changes(session, lead_ids, wanted, ends, now)
+            items += await _status_changes(session, lead_ids, wanted, ends, now, where)
     items += [(n.workspace_id, n.type, n.data()) for n in notices]
     await events.record_many(session, items, now)
+
+
+async def record_status_set(
+    session: AsyncSession,
+    lead_ids: Sequence[str],
+    status: LeadStatus,
+    now: datetime,
+    where: Sequence[Any] = (),
+) -> None:
+    """A user's explicit status change (the status PATCH, bulk-status): `lead.status_changed`
+    for each lead not already in `status`. Called before the caller's UPDATE, in its
+    transaction, so the status read (locked) is the one the UPDATE replaces."""
+    every_status_to = (status,) * len(LEAD_STATUSES)
+    ends = {lead_id: every_status_to for lead_id in lead_ids}
+    await record_lead_changes(session, ends, [], now, where)
 
 
 async def _status_changes(
@@ -106,12 +126,13 @@ async def _status_changes(
     workspaces: list[str],
     ends: Mapping[str, Sequence[LeadStatus]],
     now: datetime,
+    where: Sequence[Any] = (),
 ) -> list[tuple[str, str, events.Data]]:
     items: list[tuple[str, str, events.Data]] = []
     for chunk in in_batches(lead_ids):
         rows = await session.execute(
             select(*_OUT_COLUMNS, _LEADS.c.workspace_id)
-            .where(_among(_LEADS.c.id, chunk), _LEADS.c.workspace_id.in_(workspaces))
+            .where(_among(_LEADS.c.id, chunk), _LEADS.c.workspace_id.in_(workspaces), *where)
             .order_by(_LEADS.c.id)
             .with_for_update()
         )

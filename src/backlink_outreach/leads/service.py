@@ -13,6 +13,7 @@ from ..auth import Principal
 from ..db import in_batches, insert_for, utcnow
 from ..errors import Conflict, NotFound
 from ..ids import new_id
+from ..integrations import lead_events
 from ..models import Campaign, Lead, LeadStatus
 from ..tenancy import in_workspaces, lookup_params
 from . import bulk_insert, counts, lifecycle
@@ -163,6 +164,12 @@ async def set_status(
         "new_status": status,
         "now": now,
     }
+    # The webhook event first: it reads the status this UPDATE replaces (narrowed as it is).
+    caller_owns = (
+        Lead.campaign_id == campaign_id,
+        Lead.workspace_id.in_(sorted(principal.workspaces)),
+    )
+    await lead_events.record_status_set(session, [lead_id], status, now, caller_owns)
     stored = (await session.execute(_SET_STATUS, params)).first()
     if stored is None:
         raise NotFound()
@@ -179,6 +186,9 @@ async def bulk_set_status(
     explicit = lifecycle.explicit_status_update()
     now = utcnow()
     params = {"new_status": status, "now": now}
+    await lead_events.record_status_set(
+        session, wanted, status, now, (Lead.campaign_id == campaign.id,)
+    )
     for chunk in in_batches(wanted):
         result = await session.execute(
             explicit.where(Lead.campaign_id == campaign.id, Lead.id.in_(chunk)).returning(Lead.id),

@@ -1,6 +1,7 @@
 """All tables, split by domain. Importing this package registers every table on Base.metadata."""
 
 from .campaigns import LEAD_STATUSES, Campaign, CampaignStatus, Lead, LeadCountStripe, LeadStatus
+from .discovery import DISCOVERY_JOB_STATUSES, DiscoveryJob, DiscoveryJobStatus
 from .integrations import (
     ApiKey,
     OutboxEvent,
@@ -48,6 +49,9 @@ __all__ = [
     "DEFAULT_MAILBOX_ID",
     "RECENT_SENDS",
     "Delivery",
+    "DISCOVERY_JOB_STATUSES",
+    "DiscoveryJob",
+    "DiscoveryJobStatus",
     "Mailbox",
     "MailboxHealth",
     "MailboxRecentSend",

@@ -293,8 +293,14 @@ async def list_for_workspace(
     principal: Principal,
     status: PlacementStatus | None,
     page: pages.Page,
+    *,
+    nofollow: bool | None = None,
 ) -> list[Placement]:
+    """The page's rows; `nofollow` narrows to links whose `rel` has nofollow, sponsored or
+    ugc (True) or none of them (False), as the `nofollow_links` count reads them."""
     query = select(Placement).where(Placement.workspace_id == principal.workspace_id)
     if status is not None:
         query = query.where(Placement.status == status)
+    if nofollow is not None:
+        query = query.where(Placement.link_nofollow.is_(nofollow))
     return list(await session.scalars(BY_CREATED.apply(query, page)))

@@ -45,6 +45,7 @@ from ..db import utcnow
 from ..models import (
     DEFAULT_MAILBOX_ID,
     Campaign,
+    DiscoveryJob,
     EmailTemplate,
     FollowUp,
     InboundMessage,
@@ -110,6 +111,8 @@ _HOLDERS: tuple[_Holder, ...] = (
             InboundMessage,
             Campaign,
             EmailTemplate,
+            # Saved results of discovery jobs quote the contact addresses crawled from sites.
+            DiscoveryJob,
         )
     ),
     _Holder(_table(WebhookAttempt), _webhook_logs),

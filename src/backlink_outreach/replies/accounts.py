@@ -1,13 +1,17 @@
 """Which IMAP folders a poll reads: `mbx_default` from the settings and the workspaces' own
-mailboxes (rows with an IMAP host), each an `imap.Account` with its password unsealed here.
+mailboxes (rows with an IMAP host), each an `imap.Account`.
 
-A mailbox whose password cannot be opened (no or another `SECRETS_KEY`) is returned with
-`error` set, so the poll records it on that mailbox's health and carries on with the others.
+A workspace mailbox comes as a `StoredAccount`, its password still sealed: the poller `opened`
+it only once the mailbox is due and its lease is held, so a pass over 1,000 mailboxes of
+which 3 are due decrypts 3 passwords, and a password is in memory only while it is needed.
+A mailbox whose password cannot be opened (no or another `SECRETS_KEY`) then gets `error`
+set, so the poll records it on that mailbox's health and carries on with the others.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass, field, fields
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,26 +37,44 @@ def _own_addresses(row: Mailbox) -> frozenset[str]:
     return frozenset(own)
 
 
-def account_of(row: Mailbox, key: bytes | None, key_error: str | None) -> Account:
-    error = key_error
-    password = ""
-    if error is None and key is not None:
+@dataclass(frozen=True)
+class StoredAccount(Account):
+    """A workspace mailbox whose password is still sealed (`password` is empty)."""
+
+    sealed_password: str | None = field(default=None, repr=False)
+    key: bytes | None = field(default=None, repr=False)
+
+
+def opened(account: Account) -> Account:
+    """The account ready to log in: a `StoredAccount`'s password unsealed (or its `error` set
+    when it cannot be); any other account as it is."""
+    if not isinstance(account, StoredAccount):
+        return account
+    values = {f.name: getattr(account, f.name) for f in fields(Account)}
+    if account.error is None and account.key is not None:
         try:
-            password = routing.open_secret(key, row.imap_password_sealed, row.id) or ""
+            key, sealed = account.key, account.sealed_password
+            values["password"] = routing.open_secret(key, sealed, account.mailbox_id) or ""
         except NotConfigured as exc:
-            error = exc.msg
-    return Account(
+            values["error"] = exc.msg
+    return Account(**values)
+
+
+def account_of(row: Mailbox, key: bytes | None, key_error: str | None) -> StoredAccount:
+    return StoredAccount(
         mailbox_id=row.id,
         state_id=state_id_of(row),
         host=row.imap_host or "",
         port=row.imap_port or 993,
         security=row.imap_security or "ssl",
         username=row.imap_username or "",
-        password=password,
+        password="",
         folder=row.imap_folder or "INBOX",
         workspace_id=row.workspace_id,
         own_addresses=_own_addresses(row),
-        error=error,
+        error=key_error,
+        sealed_password=row.imap_password_sealed,
+        key=key,
     )
 
 

@@ -59,6 +59,13 @@ def classify(parsed: Parsed, *, recipient: str | None = None, today: date | None
         return _from_report(bounce, recipient)
     text = quoting.new_text(parsed.text)
     reference = today or (parsed.date.date() if parsed.date else date.today())
+    challenge = dsn.challenge_request(parsed, text)
+    if challenge:
+        reasons = [
+            f"challenge-response request ({challenge!r})",
+            "challenge-response: the recipient's filter asks the sender to verify",
+        ]
+        return Result("auto_reply", 0.9, reasons, new_text=text)
     evidence = autoreply.detect(parsed, text)
     if evidence.automatic:
         confidence = 0.95 if evidence.from_headers else 0.8

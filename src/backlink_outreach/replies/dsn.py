@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..domains import registrable_domain
-from . import severity
+from . import ses, severity
 from .parsing import Parsed, message_ids
 
 ENHANCED_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
@@ -58,7 +58,8 @@ FAILURE_TEXT_RE = re.compile(
 ORIGINAL_MARKER_RE = re.compile(
     r"^\s*[-=_ ]*("
     r"below this line is a copy|this is a copy of the message|original message (follows|headers)|"
-    r"original message|returned message|unsent message below|the original message|"
+    # Not Sendmail's and Courier's opening line "The original message was received at ...".
+    r"(the )?original message(?!\s+was\s+received)|returned message|unsent message below|"
     r"headers of (the )?(returned|original)|message headers follow|copy of (the|your) message|"
     r"content-type: message/rfc822|forwarded message)"
     r".*$",
@@ -89,6 +90,15 @@ DELAY_SUBJECT_RE = re.compile(
     r"delivery status notification: delayed",
     re.I,
 )
+# A final failure that borrows a warning's words: MDaemon's "PERMANENT fatal delivery errors ...
+# YOU DO NOT NEED TO RESEND THE MESSAGE", qmail's "This is a permanent error; I've given up",
+# Sendmail's "Message could not be delivered for 5 days / will be deleted from queue".
+PERMANENT_TEXT_RE = re.compile(
+    r"permanent (fatal|error|failure|delivery failure)|fatal (delivery )?errors|"
+    r"(removed|deleted) from (the )?(mail )?queue|(i've|i have|has|have) given up|\bgave up\b|"
+    r"no further (delivery )?attempts|will not be retried|failed permanently",
+    re.I,
+)
 # Challenge-response systems (Boxbe, Spam Arrest, Mailinblack, ChoiceMail, Bluebottle and the
 # whitelist features of hosted mail): they hold the message until the sender proves to be a
 # person. A request, not a failure: `auto_reply`, even when it comes as a delivery report.
@@ -107,6 +117,23 @@ CHALLENGE_RE = re.compile(
     r"(verification|confirmation) (is )?(required|needed) (before|to deliver)",
     re.I,
 )
+# The services by name: enough on their own. Otherwise a person's reply may ask "are you a
+# real person?", so the wording needs a link to the verification page or automatic headers.
+CHALLENGE_SERVICE_RE = re.compile(
+    r"boxbe|spam ?arrest|mailinblack|choicemail|bluebottle|sendio|earthlink spamblocker|"
+    r"mailbox ?guard",
+    re.I,
+)
+# Outside a delivery report only the wording no editor uses in an answer counts ("please
+# visit our guidelines to get your post approved" is a person's reply).
+CHALLENGE_PERSONAL_RE = re.compile(
+    r"(verify|confirm|prove) (that )?you are (a )?(human|real person|person|not a (ro)?bot)|"
+    r"\bcaptcha\b|approved senders?|sender verification|challenge[- ]response|"
+    r"\b(whitelist|white list|allow ?list|safe ?senders? list|guest list)\b",
+    re.I,
+)
+URL_RE = re.compile(r"https?://", re.I)
+AUTOMATIC_HEADERS = ("Auto-Submitted", "X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")
 # A forwarding or alias address and the address the message was sent to: Postfix writes
 # "<final@x> (expanded from <sent@y>)", Exim "final@x <- sent@y" or "(generated from sent@y)".
 FORWARD_RE = re.compile(
@@ -124,7 +151,11 @@ LOCAL_ONLY_RE = re.compile(
     r"\s*(?:\n|\(|$|:)",
     re.I,
 )
+SENDER_LINE_RE = re.compile(r"^\s*(mail from|from|sender|reply-to|return-path)\s*:.*$", re.I | re.M)
 MSGID_LINE_RE = re.compile(r"^\s*(message-id|references|in-reply-to):.*$", re.I | re.M)
+
+
+SUCCESS_ACTIONS = ("delivered", "relayed", "expanded", "deliverable")
 
 
 @dataclass
@@ -153,6 +184,9 @@ class Bounce:
     recipients: list[BounceRecipient] = field(default_factory=list)
     original_message_ids: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    # The To of the original the report returns: the address the message was sent to, when
+    # the report names only a forwarding or alias address and quotes no Message-ID.
+    sent_to: list[str] = field(default_factory=list)
 
     @property
     def hard(self) -> bool:
@@ -168,6 +202,9 @@ class Bounce:
 def detect(parsed: Parsed) -> Bounce | None:
     """A bounce, delay warning, success report, feedback report or challenge-response request,
     or None for any other message."""
+    notification = ses.notification(parsed)
+    if notification is not None:
+        return _from_ses(notification)
     if parsed.report_type == "feedback-report" or "feedback-type" in _dsn_keys(parsed):
         bounce = Bounce("feedback", True, reasons=["feedback report (RFC 5965)"])
         bounce.original_message_ids = _original_ids(parsed)
@@ -178,12 +215,63 @@ def detect(parsed: Parsed) -> Bounce | None:
         found = _standard(parsed, per_recipient)
     else:
         found = _non_standard(parsed)
+    if found is not None and not found.sent_to:
+        found.sent_to = _embedded_to(parsed)[:5]
     if found is not None and found.kind in ("bounce", "delay"):
         challenge = CHALLENGE_RE.search(_notice_text(parsed))
         if challenge:
             found.kind = "challenge"
             found.reasons.append(f"challenge-response request ({_words(challenge)!r})")
     return found
+
+
+def challenge_request(parsed: Parsed, text: str) -> str | None:
+    """The words of a challenge-response request that did not come as a delivery report (the
+    filter writes from the recipient's own address), or None."""
+    head = parsed.subject + "\n" + text[:5000]
+    # The whole body for the service's name: its footer ("Powered by Boxbe") may sit below
+    # what reads as a signature.
+    whole = head + "\n" + (parsed.text or "")[:10_000] + "\n" + parsed.header("From")
+    service = CHALLENGE_SERVICE_RE.search(whole)
+    found = CHALLENGE_PERSONAL_RE.search(head) or (CHALLENGE_RE.search(whole) if service else None)
+    if found is None:
+        return None
+    automatic = any(
+        parsed.header(name) and not parsed.header(name).lower().startswith("no")
+        for name in AUTOMATIC_HEADERS
+    )
+    if service or automatic or URL_RE.search(text[:5000]):
+        return _words(found)
+    return None
+
+
+def _from_ses(found: dict[str, object]) -> Bounce | None:
+    kind = str(found.get("notificationType", "")).lower()
+    lines = [BounceRecipient(r["address"]) for r in ses.recipients(found)]
+    ids = ses.original_message_ids(found)
+    if kind == "complaint":
+        return Bounce("feedback", True, lines[:1], ids, ["Amazon SES complaint notification"])
+    if kind == "delivery":
+        return Bounce("delivered", True, lines, ids, ["Amazon SES delivery notification"])
+    if kind != "bounce":
+        return None
+    declared = ses.bounce_type(found)
+    bounce = Bounce("bounce", True, [], ids, [f"Amazon SES bounce notification ({declared})"])
+    for entry in ses.recipients(found):
+        diagnostic = entry["diagnostic"][:500]
+        line = BounceRecipient(
+            entry["address"], _status(entry["status"], diagnostic), "failed", diagnostic
+        )
+        if line.status or diagnostic.strip():
+            verdict = severity.judge(line.status, diagnostic)
+            line.hard, line.verdict = verdict.hard, verdict.reason
+        else:
+            # Nothing but SES's own type: Permanent is its word for an address to drop.
+            line.hard = declared == "Permanent"
+            line.verdict = f"{'hard' if line.hard else 'soft'}: SES bounceType {declared}"
+        bounce.recipients.append(line)
+    _describe(bounce)
+    return bounce
 
 
 def _dsn_keys(parsed: Parsed) -> set[str]:
@@ -205,7 +293,9 @@ def _standard(parsed: Parsed, blocks: list[dict[str, str]]) -> Bounce | None:
         line = BounceRecipient(address or "", status, action, diagnostic[:500])
         line.original = original if original and original != address else None
         recipients.append(line)
-    failed = [r for r in recipients if r.action not in ("delivered", "relayed", "expanded")]
+    # RFC 3464's success actions, and Postfix's "deliverable" of an address-verification
+    # report (`sendmail -bv`), which sends nothing to anyone.
+    failed = [r for r in recipients if r.action not in SUCCESS_ACTIONS]
     if not failed:
         return Bounce(
             "delivered", True, recipients, _original_ids(parsed), ["DSN reports delivery"]
@@ -260,7 +350,10 @@ def _non_standard(parsed: Parsed) -> Bounce | None:
         else BOUNCE_SUBJECT_RE.search(subject)
     )
     delay_subject = bool(DELAY_SUBJECT_RE.search(subject))
-    if not (failed_header or daemon or subject_hit or delay_subject):
+    # RFC 5321 section 4.5.5: notifications go out with a null reverse-path; one that also
+    # returns the original is a notice whatever its subject and sender say.
+    returned = parsed.header("Return-Path").strip() == "<>" and bool(parsed.embedded)
+    if not (failed_header or daemon or subject_hit or delay_subject or returned):
         # The common case, a person's reply: no bounce evidence, so skip reading the text.
         return None
     notice = _notice_text(parsed)
@@ -277,6 +370,8 @@ def _non_standard(parsed: Parsed) -> Bounce | None:
         and (null_sender or parsed.embedded or _has_copy(parsed))
     ):
         reasons.append("delivery failure subject and text")
+    elif returned and failure_text:
+        reasons.append("null sender, the original returned, failure text")
     else:
         return None
     addresses = [_address(a, parsed) for a in failed_header.split(",") if _address(a, parsed)]
@@ -304,7 +399,7 @@ def _non_standard(parsed: Parsed) -> Bounce | None:
 def _delay_words(parsed: Parsed, notice: str) -> str:
     """The words that make a notice a delay warning, or "" for a final failure."""
     found = DELAY_TEXT_RE.search(notice)
-    if found:
+    if found and not PERMANENT_TEXT_RE.search(notice):
         return _words(found)
     subject = DELAY_SUBJECT_RE.search(parsed.subject)
     if subject and not re.search(r"permanent|gave up|giving up|undeliverable|failed", notice, re.I):
@@ -400,6 +495,11 @@ def _ignored(parsed: Parsed) -> set[str]:
         ours.update(i.strip("<>").lower() for i in message_ids(line.group(0)))
     for original in parsed.embedded:
         ours.update(a.lower() for a in ADDRESS_RE.findall(str(original.get("From", ""))))
+    # Notices that summarise the original ("MAIL FROM: ...", "From: ...") name its sender.
+    for line in SENDER_LINE_RE.finditer(parsed.text or parsed.all_text):
+        first = ADDRESS_RE.search(line.group(0))  # only the first: "From: <x> RCPT: <y>"
+        if first:
+            ours.add(first.group(0).strip(".").lower())
     return ours
 
 

@@ -38,8 +38,12 @@ UNSUBSCRIBE: list[str] = [
     r"opt(ed)?[- ]?out",
     r"no more e-?mails?",
     r"delete my (e-?mail|address|data|details)",
-    r"(i|we) (do not|don't) want (to receive |any )?(more |further )?(e-?mails|messages)",
-    r"stop",
+    r"(i|we) (do not|don't|no longer) (want|wish) (to (receive|get) )?(any )?(more |further )?"
+    r"(e-?mails?|messages?|mails?|newsletters?|communications?|contact)",
+    r"opt (me|us) out",
+    r"cease (all )?(communications?|contact|e-?mails?|e-?mailing)",
+    r"stop (sending|e-?mailing|contacting|messaging|spamming|bothering) (me|us|these|this)",
+    r"stop",  # only as the whole reply (see _BARE_STOP_RE)
     # German
     r"austragen",
     r"tragen sie (mich|uns) .{0,40}aus",
@@ -48,7 +52,13 @@ UNSUBSCRIBE: list[str] = [
     r"aus (ihrem|dem|eurem|deinem) (verteiler|newsletter|e-?mail-?verteiler|liste)",
     r"keine (weiteren )?(e-?mails|nachrichten|mails|werbung)",
     r"nicht mehr (kontaktieren|anschreiben|schreiben|anmailen)",
-    r"(entfernen|streichen|löschen) sie (mich|uns|meine (daten|adresse|e-?mail))",
+    r"(entfernen|streichen|löschen|nehmen) sie (mich|uns|meine (daten|[\w-]*adresse|e-?mail))",
+    r"abbestell\w*",
+    r"(kontaktieren|schreiben|anschreiben|mailen|belästigen) sie (mich|uns|mir) (bitte )?"
+    r"(nicht mehr|nie wieder)",
+    r"(schreiben|senden|schicken) sie (mir|uns) (bitte )?keine",
+    r"hören sie (bitte )?auf,? (mir|uns|mich)",
+    r"(von|aus) (ihrer|eurer|deiner|der|dieser) (e-?mail-?|mailing-?|verteiler-?|kontakt-?)?liste",
     # French
     r"désinscri(re|vez|ption|vez-moi)",
     r"desinscri(re|vez|ption)",
@@ -58,12 +68,23 @@ UNSUBSCRIBE: list[str] = [
     r"(retirez|supprimez|enlevez)[- ]moi",
     r"ne (plus|pas) recevoir",
     r"(retirer|supprimer) (mon adresse|mon e-?mail|mes coordonnées)",
+    r"ne (plus|pas) (m'|me |nous )(écrire|envoyer|contacter|solliciter|relancer)",
+    r"ne plus (me |nous )?(contacter|écrire|recevoir|solliciter|relancer)",
+    r"(me|nous) (retirer|supprimer|enlever|radier|désinscrire|désabonner)",
+    r"ne (souhaite|souhaitons|veux|voulons|désire|désirons) (plus|pas) (recevoir|être contacté)",
+    r"(arrêtez|cessez) (de |d')(m'|me |nous )?(envoyer|écrire|contacter|solliciter|spammer)",
     # Spanish
     r"dar(me)? de baja",
     r"darme de baja",
     r"(den|denme|de) de baja",
     r"baja de (la|su|vuestra) lista",
-    r"no me (escriba|contacte|escriban|contacten)s?( más)?",
+    r"no (me|nos) (escriba|contacte|envíe|envie|mande|escriban|contacten|envíen|envien|mande"
+    r"n)s?( más)?",
+    r"(bórr|borr)(en|e|ad)(me|nos)",
+    r"(eliminen|elimine|eliminar|borren|borre|borrar|quiten|quite|quitar|saquen|saque|sacar) "
+    r"(mi|nuestro|nuestra) (correo|e-?mail|dirección|contacto|datos)",
+    r"(dejen|deje|dejad|dejar) de (enviarme|escribirme|contactarme|mandarme|enviarnos|"
+    r"escribirnos|contactarnos|mandarnos)",
     r"no (quiero|deseo) recibir",
     r"(elimín|elimin|quít|quit|sáqu|saqu)e(n)?me",
     r"cancelar (la |mi )?suscripción",
@@ -73,6 +94,12 @@ UNSUBSCRIBE: list[str] = [
     r"cancellatemi",
     r"disiscriv\w+",
     r"rimuove(temi|rmi)|rimuovimi",
+    r"(togliete|toglie|togli|eliminate|elimina)(mi|temi|rmi|ci|teci)",
+    r"(rimuovere|cancellare|togliere|eliminare) (il mio|la mia|i miei|il nostro) "
+    r"(indirizzo|e-?mail|contatto|dati|nominativo)",
+    r"(smettete|smetti|smetta|smettere) di (inviarmi|scrivermi|contattarmi|mandarmi|inviarci|"
+    r"scriverci|contattarci)",
+    r"non (mi|ci) (scrivete|contattate|inviate|mandate) più",
     r"non (voglio|desidero) (più )?ricevere",
     r"non (contattatemi|scrivetemi|contattarmi|scrivermi) più",
     r"cancellare (la mia iscrizione|il mio indirizzo|la mia e-?mail)",
@@ -81,7 +108,12 @@ UNSUBSCRIBE: list[str] = [
     r"uitschrijven",
     r"schrijf (mij|me) uit",
     r"afmelden",
-    r"verwijder (mij|me|ons|mijn (e-?mail|adres|gegevens))",
+    r"verwijder (mij|me|ons|mijn (e-?mail-?)?(adres|gegevens)|mijn e-?mail)",
+    r"(van|uit) (jullie|uw|je|de|het) (mailing|verzend|e-?mail)?(lijst|bestand) "
+    r"(verwijder\w*|af|halen|gehaald)",
+    r"(stuur|stuurt|mail|mailt) (me|mij|ons) geen",
+    r"geen contact (meer )?(met (mij|me|ons) )?(meer )?op",
+    r"(wil|willen) geen (e-?mails|mails|berichten|nieuwsbrieven) meer",
     r"haal (mij|me|ons) (van|uit)",
     r"geen (e-?mails|mails|berichten) meer",
     r"niet meer (mailen|contacteren|benaderen|e-?mailen)",
@@ -89,7 +121,11 @@ UNSUBSCRIBE: list[str] = [
     r"descadastr\w+",
     r"cancelar (a |minha )?(inscrição|assinatura)",
     r"(remova|removam|retire|tire)[- ]me",
-    r"me (remova|removam|retire|tire|descadastre)",
+    r"me (remova|removam|retire|retirem|tire|tirem|descadastre|descadastrem|exclua|excluam)",
+    r"(remova|removam|retire|retirem|tire|tirem|exclua|excluam|apague|apaguem) (o )?(meu|minha|"
+    r"nosso) (e-?mail|endereço|contato|cadastro|nome)",
+    r"(pare|parem|deixe|deixem) de (me |nos )?(enviar|mandar|contatar|escrever)",
+    r"não (me |nos )?(entre|entrem) (mais )?em contato",
     r"não (quero|desejo) (mais )?receber",
     r"não me (contate|envie|mande|contatem|enviem|mandem)",
     r"parar de (enviar|receber)",
@@ -300,6 +336,9 @@ def classify_text(text: str) -> Intent:
         for found in sorted(hits, key=lambda m: m.start()):
             matched = sample[found.start() : found.end()]
             word = matched.lower()
+            if word == "stop" and not _BARE_STOP_RE.fullmatch(sample):
+                # "Stop." is a request; "stop by our office" is not.
+                continue
             if word in _BARE and len(sample) > 40:
                 # A bare "no" or "stop" decides only a one-line answer; in prose it is anything.
                 continue
@@ -319,6 +358,7 @@ def classify_text(text: str) -> Intent:
 
 
 _BARE = {"no", "stop", "nein", "non", "nee", "não"}
+_BARE_STOP_RE = re.compile(r"\W*(please\W+)?stop(\W+(please|it|now|thanks?|thank you))*\W*", re.I)
 _PUNCTUATION = " \t.!,;:-—"
 
 

@@ -251,6 +251,15 @@ def _walk(msg: Message, parsed: Parsed) -> None:
             continue
         if part.is_multipart():
             continue
+        if ctype.startswith("multipart/"):
+            # A multipart whose boundary parameter was lost (an unfolded header line): the
+            # stdlib keeps its body as one string. Read it as text rather than lose the notice.
+            text = _payload_text(part, parsed)
+            if id(part) not in inner:
+                plain.append(text)
+            every.append(text)
+            size += len(text)
+            continue
         if ctype in ("text/rfc822-headers", "text/rfc822-header", "message/rfc822-headers"):
             text = _payload_text(part, parsed)
             parsed.embedded.append(email.message_from_string(text))

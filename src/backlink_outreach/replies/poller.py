@@ -31,7 +31,7 @@ from ..db import insert_for, utcnow
 from ..ids import new_id
 from ..mailboxes import health
 from ..models import MailboxState
-from . import second_opinion
+from . import accounts, second_opinion
 from .filing import Outcome, Prepared, file_batch, prepare
 from .imap import Account, Fetched, Mailbox, MailboxUnavailable, default_account
 
@@ -134,6 +134,8 @@ async def poll_account(
     interval = timedelta(seconds=settings.poll_interval_seconds)
     error: str | None = None
     try:
+        # Its password is decrypted only now that it is due and the lease is ours.
+        account = accounts.opened(account)
         if account.error is not None:
             raise MailboxUnavailable(account.error)
         return await _poll(settings, db, account, owner, executor)

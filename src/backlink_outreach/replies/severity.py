@@ -58,7 +58,7 @@ MAILBOX_UNKNOWN_RE = re.compile(
     r"not an active (e-?mail )?address|"  # Rackspace, cPanel
     r"invalid (mailbox|recipient|user|address|e-?mail address)( address)?[:.;)]?\s*$|"
     r"unknown or illegal alias|illegal alias|"  # Sendmail aliases
-    r"badrcptto|not in my validrcptto list|validrcptto|"  # qmail patches
+    r"badrcptto|badrecipientto|not in my validrcptto list|validrcptto|"  # qmail patches
     r"this (e-?mail )?address no longer accepts mail|no longer (exists|valid|in use)|"
     r"(account|mailbox) (has been |was )?(deleted|removed|terminated|closed)|"
     r"recipient address rejected: (user unknown|undeliverable address: (unknown|user))|"
@@ -189,6 +189,8 @@ AFTER_DATA_RE = re.compile(
     r"end of data command|>>> data|data command|smtp command\W{0,12}data\b",
     re.I,
 )
+REPLY_553_RE = re.compile(r"(?<![\d.])553(?:[ -]|$)", re.M)
+DATA_STAGE_UNKNOWN_RE = re.compile(r"delivery error: dd this user does ?n[o']?t have an? ", re.I)
 RCPT_RE = re.compile(r"\brcpt\b|in reply to rcpt|after rcpt|recipient address rejected", re.I)
 LOCAL_MAILER_RE = re.compile(r"\s*x-unix\s*;|procmail|local delivery|\bpipe\b|mailer error", re.I)
 # --- 4. the subjects of RFC 3463 codes that name the address or domain ----------------------
@@ -241,20 +243,29 @@ def judge(
     disabled = DISABLED_RE.search(text)
     if disabled:
         return Verdict(False, f"soft: the mailbox exists but is {_words(disabled)!r}")
-    if after_data and not host:
+    # After DATA the reply is about the message (RFC 5321 section 4.1.1.4): servers that filter
+    # (the Japanese carriers, filtering relays) answer "User unknown" there to hide a block. The
+    # exception is Yahoo, whose documented "554 delivery error: dd This user doesn't have a
+    # ... account" comes at end of DATA for a mailbox that does not exist.
+    if after_data and not (host or DATA_STAGE_UNKNOWN_RE.search(text)):
         return Verdict(False, "soft: refused after the recipient was accepted (at DATA)")
     # Subjects 3 to 7 (system, network, protocol, content, security) are not about the address;
     # 5.5.0 ("other protocol status") is what servers send with RFC 5321's plain 550 reply.
     subject = status.split(".")[1] if status and status.count(".") == 2 else "0"
     specific = subject in ("3", "4", "5", "6", "7") and status != "5.5.0"
     specific = specific or (subject == "2" and status not in ("5.2.0", "5.2.1"))
-    if specific and not address_words:
+    weak = WEAK_UNKNOWN_RE.search(text)
+    # RFC 5321's 553 is "mailbox name not allowed": with words about an invalid recipient it
+    # names the address, whatever enhanced code the reporting server chose.
+    mailbox_name = bool(weak and REPLY_553_RE.search(text))
+    if specific and not (address_words or mailbox_name):
         return Verdict(False, f"soft: {status} is not about the address (RFC 3463)")
     # 5. the servers' wording for an address or domain that cannot receive mail
     if address_words:
         return Verdict(True, f"hard: {_said(address_words)}")
     # 6. weaker wording: hard when nothing more specific was said
-    weak = WEAK_UNKNOWN_RE.search(text)
+    if weak and mailbox_name:
+        return Verdict(True, f"hard: 553 (mailbox name not allowed) and {_said(weak)}")
     if weak and not specific:
         return Verdict(True, f"hard: {_said(weak)}")
     return Verdict(False, "soft: nothing says the address cannot receive mail")

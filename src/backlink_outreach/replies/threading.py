@@ -102,6 +102,7 @@ def needs_of(parsed: Parsed, result: Result | None) -> Needs:
     if result is not None and result.bounce is not None:
         needs.message_ids.update(result.bounce.original_message_ids)
         needs.addresses.update(a for r in result.bounce.recipients for a in r.addresses())
+        needs.addresses.update(result.bounce.sent_to)
     if parsed.from_email:
         needs.addresses.add(parsed.from_email)
         domain = domain_of(parsed.from_email)
@@ -185,11 +186,16 @@ def match(parsed: Parsed, result: Result | None, index: AttemptIndex) -> Match |
         for message_id in bounce.original_message_ids:
             if message_id in index.by_message_id:
                 return Match(index.by_message_id[message_id], "bounce_original")
-        for recipient in bounce.recipients:
-            for address in recipient.addresses():
-                found = _single_workspace(_recent(index, index.by_recipient.get(address, [])))
-                if found is not None:
-                    return Match(found, "bounce_recipient")
+        # The returned original's To first (the address the message went to), then each
+        # failed recipient with the address it was forwarded from before the forwarding one.
+        candidates = [
+            *bounce.sent_to,
+            *(a for recipient in bounce.recipients for a in recipient.addresses()),
+        ]
+        for address in dict.fromkeys(candidates):
+            found = _single_workspace(_recent(index, index.by_recipient.get(address, [])))
+            if found is not None:
+                return Match(found, "bounce_recipient")
         # A bounce comes from a mail server, not from the lead: no sender-based matching.
         return None
     if not parsed.from_email:

@@ -203,3 +203,15 @@ async def receive(request: Request) -> AsyncIterator[Upload]:
                 spool.write(chunk)
         spool.finish()
         yield upload
+
+
+def copy_received(source: IO[bytes], path: Path) -> Upload:
+    """A file that a web form's parser already received, copied to `path` in chunks as the
+    importer reads an upload (its first bytes and whether it is all UTF-8 noted on the way)."""
+    upload = Upload(path=path)
+    with open(path, "wb") as file:
+        spool = _Spool(file, upload)
+        while chunk := source.read(1024 * 1024):
+            spool.write(chunk)
+        spool.finish()
+    return upload

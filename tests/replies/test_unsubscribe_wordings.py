@@ -1,0 +1,101 @@
+"""Unsubscribe requests as people word them in the seven languages the rules read: every one
+must be read as `unsubscribe` (it is a legal duty), and the words that only look like one
+("stop by", a notification footer) must not."""
+
+from __future__ import annotations
+
+import pytest
+
+from backlink_outreach.replies.intents import classify_text
+
+REQUESTS = [
+    "Please remove me from your mailing list.",
+    "Unsubscribe",
+    "Stop emailing me.",
+    "Please don't contact me again.",
+    "Take me off your list please",
+    "I don't want to receive any more emails from you.",
+    "Please stop sending me these emails",
+    "Remove my email address from your database",
+    "Do not email me again",
+    "Please stop.",
+    "STOP",
+    "opt me out",
+    "Please delete my email from your list.",
+    "I'd like to unsubscribe.",
+    "Kindly remove us from your list.",
+    "Please never contact me again.",
+    "Don't write to me anymore.",
+    "Cease all communication.",
+    "Please stop spamming me.",
+    "Bitte streichen Sie mich aus Ihrem Verteiler.",
+    "Bitte nehmen Sie mich aus Ihrem Verteiler.",
+    "Ich möchte keine E-Mails mehr erhalten.",
+    "Bitte kontaktieren Sie mich nicht mehr.",
+    "Bitte löschen Sie meine E-Mail-Adresse.",
+    "Bitte schreiben Sie mir nicht mehr.",
+    "Abbestellen bitte.",
+    "Bitte entfernen Sie mich von Ihrer Liste.",
+    "Ich will keine Werbung.",
+    "Bitte hören Sie auf, mir zu schreiben.",
+    "Merci de ne plus m'écrire.",
+    "Veuillez me retirer de votre liste.",
+    "Je ne souhaite plus recevoir vos emails.",
+    "Désabonnez-moi svp.",
+    "Merci de supprimer mon adresse.",
+    "Arrêtez de m'envoyer des emails.",
+    "Ne me contactez plus.",
+    "Je ne veux plus recevoir de messages.",
+    "Por favor, eliminen mi correo de su lista.",
+    "No me escriban más.",
+    "Quiero darme de baja.",
+    "Dejen de enviarme correos.",
+    "Por favor no me contacten más.",
+    "Bórrenme de su lista.",
+    "No deseo recibir más correos.",
+    "Per favore cancellatemi dalla vostra lista.",
+    "Non scrivetemi più.",
+    "Vi prego di rimuovere il mio indirizzo.",
+    "Smettete di inviarmi email.",
+    "Non desidero ricevere altre email.",
+    "Toglietemi dalla lista.",
+    "Non contattatemi più, grazie.",
+    "Graag van jullie mailinglijst verwijderd worden.",
+    "Stuur me geen e-mails meer.",
+    "Ik wil geen mails meer ontvangen.",
+    "Verwijder mijn e-mailadres alstublieft.",
+    "Neem geen contact meer met mij op.",
+    "Schrijf me uit aub.",
+    "Por favor, remova meu e-mail da sua lista.",
+    "Pare de me enviar e-mails.",
+    "Não me enviem mais e-mails.",
+    "Quero cancelar a inscrição.",
+    "Não entre mais em contato comigo.",
+    "Por favor me tirem da lista.",
+    "Deixem de me mandar mensagens.",
+]
+NOT_REQUESTS = [
+    "Sounds good, please send the draft.",
+    "We don't accept guest posts.",
+    "Can you stop by our office next week?",
+    "Stop by anytime!",
+    "What topics do you have in mind?",
+    "Our fee is $200 per post.",
+    "No thanks.",
+    "Ja jums ir jautājumi, lūdzu, rakstiet mums",
+    "We removed the broken link you mentioned, thanks!",
+    "Sure, I can take a look. No need to remove anything.",
+    "Nein danke.",
+    "Je vous remercie, nous allons regarder.",
+]
+
+
+@pytest.mark.parametrize("text", REQUESTS)
+def test_every_unsubscribe_wording_is_read_as_one(text: str) -> None:
+    found = classify_text(text)
+    assert found.classification == "unsubscribe", found.reasons
+
+
+@pytest.mark.parametrize("text", NOT_REQUESTS)
+def test_words_that_only_look_like_a_request_are_not_one(text: str) -> None:
+    assert classify_text(text).classification != "unsubscribe"
