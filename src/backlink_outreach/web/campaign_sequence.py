@@ -238,7 +238,7 @@ async def preview_step(
         except Unprocessable as exc:
             error = exc.msg  # an unknown {placeholder}, no way to send configured
     context["error"] = error
-    fragment = request.headers.get("x-fragment") == "1"
+    fragment = rendering.wants_fragment(request)
     template = "campaigns/_preview.html" if fragment else "campaigns/preview.html"
     return rendering.render(
         request, template, context, status_code=422 if error else 200, principal=principal

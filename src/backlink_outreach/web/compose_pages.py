@@ -138,10 +138,6 @@ async def compose(request: Request, session: SessionDep, principal: WebPrincipal
     return await _page(request, session, principal, values)
 
 
-def _fragment(request: Request) -> bool:
-    return request.headers.get("x-fragment") == "1"
-
-
 @router.post("/app/compose/preview", dependencies=[CsrfChecked])
 async def preview(
     request: Request, session: ReadSessionDep, settings: SettingsDep, principal: WebPrincipalDep
@@ -156,7 +152,7 @@ async def preview(
         except Unprocessable as exc:
             errors = forms.errors_of(exc)
     status_code = 200 if shown is not None else 422
-    if _fragment(request):
+    if rendering.wants_fragment(request):
         context = {
             "preview": shown,
             "errors": errors,

@@ -212,7 +212,7 @@ async def test_mailbox(
     """Logs in to SMTP and IMAP and reads DNS (seconds at most): the answer is the outcome in
     words, as a fragment for the page's inline form or as the whole page without script."""
     result = await service.test_mailbox(db, settings, principal, mailbox_id)
-    if request.headers.get("x-fragment") == "1":
+    if rendering.wants_fragment(request):
         return rendering.render(request, "mailboxes/test_result.html", {"result": result})
     async with db.read() as session:
         mailbox = await service.get_mailbox(session, settings, principal, mailbox_id)

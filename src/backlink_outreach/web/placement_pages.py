@@ -180,7 +180,7 @@ async def check_now(
 ) -> Response:
     """Check again now: the card's new contents for the page's script, else back to the list."""
     checked = await placements.check_again(db, settings, principal, placement_id)
-    if request.headers.get("x-fragment") == "1":
+    if rendering.wants_fragment(request):
         return rendering.render(
             request, "placements/_card.html", {"p": checked}, principal=principal
         )

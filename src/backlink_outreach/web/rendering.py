@@ -102,6 +102,12 @@ def security_headers(settings: Settings) -> dict[str, str]:
     }
 
 
+def wants_fragment(request: Request) -> bool:
+    """`static/app.js` asks with `X-Fragment: 1` when it will put the answer into the page
+    (in-place previews, tests, refreshed cards); a plain link or form gets the whole page."""
+    return request.headers.get("x-fragment") == "1"
+
+
 def render(
     request: Request,
     template: str,
