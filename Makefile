@@ -29,8 +29,11 @@ run: $(VENV)/.installed-run
 migrate: $(VENV)/.installed-run
 	$(BIN)/backlink-outreach migrate
 
+# Two worker processes, each test file kept in one of them (its module fixtures, servers and
+# database are set up once); `make test TEST_WORKERS=0` runs it all in this process.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench

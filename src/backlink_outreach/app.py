@@ -46,6 +46,7 @@ from .sequences.router import router as sequences_router
 from .suppression.router import router as suppression_router
 from .web import router as web_app
 from .web.campaign_import import IMPORT_PATH_PATTERN as WEB_IMPORT_PATH_PATTERN
+from .web.routing import early_error_page
 from .worker import run_forever
 
 log = structlog.get_logger(__name__)
@@ -150,7 +151,7 @@ def create_app(
     # Added last = outermost: the size limit sees the raw stream before anything reads it.
     # Innermost: inside RequestContext, so its log line has the request id and the 500 is counted.
     app.add_middleware(CatchUnhandledErrors)
-    app.add_middleware(RejectNulBytes)
+    app.add_middleware(RejectNulBytes, error_page=early_error_page)
     app.add_middleware(RequestContext)
     app.add_middleware(
         BodySizeLimit,
@@ -159,6 +160,7 @@ def create_app(
             IMPORT_PATH_PATTERN: settings.max_import_bytes,
             WEB_IMPORT_PATH_PATTERN: settings.max_import_bytes,
         },
+        error_page=early_error_page,
     )
     return app
 

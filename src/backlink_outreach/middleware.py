@@ -7,6 +7,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -23,6 +24,10 @@ LATENCY = Histogram("bo_http_request_seconds", "HTTP request latency", ["method"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_PATH_CHARS = 4096
 MAX_QUERY_BYTES = 8192
+
+# The web app's page for an error answered here, before any route: given the request's scope and
+# the status, a response (an ASGI app), or None where a script gets the JSON body.
+ErrorPage = Callable[[Scope, int], ASGIApp | None]
 
 
 class _BodyTooLarge(HTTPException):
@@ -54,11 +59,16 @@ class BodySizeLimit:
     `path_limits` gives paths (full-match patterns) a limit of their own: the CSV import."""
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, path_limits: dict[str, int] | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        path_limits: dict[str, int] | None = None,
+        error_page: ErrorPage | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.path_limits = [(re.compile(p), n) for p, n in (path_limits or {}).items()]
+        self.error_page = error_page
 
     def _limit(self, path: str) -> int:
         for pattern, limit in self.path_limits:
@@ -78,7 +88,7 @@ class BodySizeLimit:
                 except ValueError:
                     declared = 0
                 if declared > max_bytes:
-                    await _send_too_large(send)
+                    await self._too_large(scope, receive, send)
                     return
         received = 0
         tracked = _TrackedSend(send)
@@ -96,7 +106,15 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracked)
         except _BodyTooLarge:
             if not tracked.started:
-                await _send_too_large(send)
+                await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        page = self.error_page(scope, 413) if self.error_page else None
+        if page is None:
+            await _send_too_large(send)
+            return
+        # The rest of the body is never read: the connection closes after the page.
+        await page(scope, receive, _closing(send))
 
 
 class RejectNulBytes:
@@ -104,31 +122,52 @@ class RejectNulBytes:
     path or query would otherwise reach the database and fail there. No id or query value of ours
     ever contains one: a path with NUL names nothing (404); a query with NUL is invalid (422)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, error_page: ErrorPage | None = None) -> None:
         self.app = app
+        self.error_page = error_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            page = self.error_page
             query = scope.get("query_string", b"").lower()
             path = scope.get("path", "")
             # Path parameters (ids, unsubscribe tokens) have no other length limit: a path
             # longer than any of ours names nothing, and never reaches the database.
             if "\x00" in path or len(path) > MAX_PATH_CHARS:
-                await _send_json(send, 404, {"detail": NOT_FOUND})
+                await _answer(page, scope, receive, send, 404, {"detail": NOT_FOUND})
                 return
             if len(query) > MAX_QUERY_BYTES:
                 msg = "The query string is too long."
-                await _send_json(
-                    send, 422, {"detail": [{"loc": ["query"], "msg": msg, "type": "too_long"}]}
-                )
+                body = {"detail": [{"loc": ["query"], "msg": msg, "type": "too_long"}]}
+                await _answer(page, scope, receive, send, 422, body)
                 return
             if b"%00" in query or b"\x00" in query:
                 msg = "Query parameters must not contain NUL characters."
-                await _send_json(
-                    send, 422, {"detail": [{"loc": ["query"], "msg": msg, "type": "value_error"}]}
-                )
+                body = {"detail": [{"loc": ["query"], "msg": msg, "type": "value_error"}]}
+                await _answer(page, scope, receive, send, 422, body)
                 return
         await self.app(scope, receive, send)
+
+
+async def _answer(
+    page: ErrorPage | None, scope: Scope, receive: Receive, send: Send, status: int, body: object
+) -> None:
+    """The web app's page for the status where it has one, else the API's JSON body."""
+    response = page(scope, status) if page else None
+    if response is None:
+        await _send_json(send, status, body)
+    else:
+        await response(scope, receive, send)
+
+
+def _closing(send: Send) -> Send:
+    async def closing_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [*message.get("headers", []), (b"connection", b"close")]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return closing_send
 
 
 async def _send_json(send: Send, status: int, payload: object) -> None:

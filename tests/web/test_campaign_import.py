@@ -192,3 +192,5 @@ async def test_the_upload_has_the_import_size_limit(make_web: WebFactory, api: A
         web.sign_in()
         too_big = await upload(web, made["id"], big)
         assert too_big.status_code == 413
+        assert too_big.headers["content-type"].startswith("text/html")
+        assert "<h1>Too large</h1>" in too_big.text and "Split the file" in too_big.text

@@ -170,3 +170,54 @@ async def test_another_workspaces_mailbox_is_the_404_page(
         deleted = await web.post(f"/app/mailboxes/{found}/delete")
         assert deleted.status_code == 303
         assert (await web.get(f"/app/mailboxes/{found}")).status_code == 404
+
+
+async def test_edit_a_mailbox_keeps_the_stored_password_unless_a_new_one_is_typed(
+    make_web: WebFactory, smtp: tuple[Recorder, int], dns: tuple[str, TxtZone]
+) -> None:
+    _, port = smtp
+    resolver, _zone = dns
+    async with make_web(secrets_key=KEY, dns_resolver=resolver) as web:
+        web.sign_in()
+        made = await web.post("/app/mailboxes/new", form(port, password=SMTP_PASSWORD))
+        found = mailbox_id(made.headers["location"])
+        assert (
+            f'href="/app/mailboxes/{found}/edit"' in (await web.get(made.headers["location"])).text
+        )
+
+        shown = await web.get(f"/app/mailboxes/{found}/edit")
+        assert shown.status_code == 200
+        assert 'value="alice@agency.test"' in shown.text and 'value="40"' in shown.text
+        assert SMTP_PASSWORD not in shown.text and "Leave empty to keep" in shown.text
+
+        edited = form(port, password="", daily_cap="25", from_name="Alice Q")
+        edited |= {"imap_host": "imap.agency.test", "sent_folder": "[Gmail]/Sent Mail"}
+        saved = await web.post(f"/app/mailboxes/{found}/edit", edited)
+        assert saved.status_code == 303, saved.text
+        page = (await web.get(f"/app/mailboxes/{found}")).text
+        assert "<strong>25</strong>" in page and "Alice Q" in page
+        assert "imap.agency.test:993" in page
+        # The empty password field kept the stored one: the login still works.
+        tested = await web.post(f"/app/mailboxes/{found}/test")
+        assert "Sending (SMTP):</strong> logged in, works." in tested.text
+        again = await web.get(f"/app/mailboxes/{found}/edit")
+        assert 'value="[Gmail]/Sent Mail"' in again.text
+
+        # A typed password replaces it; an empty IMAP server turns reply reading off.
+        wrong = form(port, password="wrong-" + PASSWORD, imap_host="")
+        assert (await web.post(f"/app/mailboxes/{found}/edit", wrong)).status_code == 303
+        page = (await web.get(f"/app/mailboxes/{found}")).text
+        assert "not set up: replies are not read" in page
+        tested = await web.post(f"/app/mailboxes/{found}/test")
+        assert "Sending (SMTP):</strong> failed: login refused" in tested.text
+
+        bad = await web.post(f"/app/mailboxes/{found}/edit", form(port, daily_cap="0"))
+        assert bad.status_code == 422 and 'id="f-daily_cap-error"' in bad.text
+        assert "<strong>40</strong>" in (await web.get(f"/app/mailboxes/{found}")).text
+
+        # The environment's mailbox has no edit form; another workspace's is 404.
+        assert (await web.get("/app/mailboxes/mbx_default/edit")).status_code == 404
+        web.sign_in("user_b")
+        await web.get("/app/mailboxes")
+        assert (await web.get(f"/app/mailboxes/{found}/edit")).status_code == 404
+        assert (await web.post(f"/app/mailboxes/{found}/edit", form(port))).status_code == 404

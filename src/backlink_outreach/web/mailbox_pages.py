@@ -1,5 +1,5 @@
 """Mailboxes: each one's health (breaker, caps, warm-up, last error), adding one with its
-SMTP/IMAP settings, testing it, pausing and resuming it.
+SMTP/IMAP settings, editing them, testing it, pausing and resuming it.
 
 Passwords go one way: a form sends them, no page ever shows them, and a form shown again
 after an error leaves them blank."""
@@ -14,9 +14,9 @@ from pydantic import ValidationError
 
 from .. import pages
 from ..deps import DatabaseDep, SessionDep, SettingsDep
-from ..errors import Unprocessable
+from ..errors import NotFound, Unprocessable
 from ..mailboxes import service
-from ..mailboxes.schemas import MailboxCreate, MailboxUpdate
+from ..mailboxes.schemas import MailboxCreate, MailboxOut, MailboxUpdate
 from . import forms, rendering
 from .csrf import CsrfChecked
 from .routing import web_router
@@ -54,6 +54,7 @@ FIELDS = frozenset(
         "imap_security",
         "imap_username",
         "imap_folder",
+        "sent_folder",
     )
 )
 DEFAULTS = {
@@ -118,6 +119,7 @@ def _create_body(values: dict[str, str], errors: dict[str, str]) -> dict[str, An
         "sender_website": values.get("sender_website") or None,
         "postal_address": values.get("postal_address") or None,
         "signature": values.get("signature") or None,
+        "sent_folder": values.get("sent_folder") or None,
         "smtp": smtp,
         "warmup": {"enabled": values.get("warmup_enabled") == "on"},
     }
@@ -141,6 +143,56 @@ def _create_body(values: dict[str, str], errors: dict[str, str]) -> dict[str, An
     return body
 
 
+def _update_body(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    """The edit form as a PATCH: the create form's fields, where an empty password keeps the
+    stored one (the form never holds it), an empty IMAP server turns reply reading off, and an
+    empty name goes back to the from address."""
+    body = _create_body(values, errors)
+    for section in ("smtp", "imap"):
+        if section in body and body[section].get("password") is None:
+            del body[section]["password"]
+    body.setdefault("imap", None)
+    if body["name"] is None:
+        body["name"] = body["from_email"]
+    return body
+
+
+def _values_of(mailbox: MailboxOut) -> dict[str, str]:
+    """A mailbox as the form's text values (never a password: it is not readable)."""
+    values: dict[str, Any] = {
+        "name": mailbox.name,
+        "from_email": mailbox.from_email,
+        "from_name": mailbox.from_name,
+        "reply_to": mailbox.reply_to,
+        "sender_website": mailbox.sender_website,
+        "postal_address": mailbox.postal_address,
+        "signature": mailbox.signature,
+        "sent_folder": mailbox.sent_folder,
+        "smtp_host": mailbox.smtp.host,
+        "smtp_port": mailbox.smtp.port,
+        "smtp_security": mailbox.smtp.security,
+        "smtp_username": mailbox.smtp.username,
+        "daily_cap": mailbox.daily_cap,
+        "min_interval_seconds": mailbox.min_interval_seconds,
+        "warmup_enabled": "on" if mailbox.warmup.enabled else "",
+        "warmup_start_per_day": mailbox.warmup.start_per_day,
+        "warmup_increase_per_day": mailbox.warmup.increase_per_day,
+        "warmup_max_per_day": mailbox.warmup.max_per_day,
+    }
+    imap = mailbox.imap
+    if imap is not None:
+        values |= {
+            "imap_host": imap.host,
+            "imap_port": imap.port,
+            "imap_security": imap.security,
+            "imap_username": imap.username,
+            "imap_folder": imap.folder,
+        }
+    else:
+        values |= {k: DEFAULTS[k] for k in ("imap_port", "imap_security", "imap_folder")}
+    return {k: "" if v is None else str(v) for k, v in values.items()}
+
+
 @router.get("/app/mailboxes")
 async def mailbox_list(
     request: Request, session: SessionDep, settings: SettingsDep, principal: WebPrincipalDep
@@ -157,9 +209,10 @@ def _form(
     values: dict[str, str],
     errors: dict[str, str],
     status_code: int = 200,
+    editing: MailboxOut | None = None,
 ) -> Response:
     shown = {k: v for k, v in values.items() if k not in PASSWORDS}
-    context = {"values": shown, "errors": errors, "security": SECURITY}
+    context = {"values": shown, "errors": errors, "security": SECURITY, "editing": editing}
     return rendering.render(
         request, "mailboxes/new.html", context, status_code=status_code, principal=principal
     )
@@ -199,6 +252,50 @@ async def mailbox_detail(
     mailbox = await service.get_mailbox(session, settings, principal, mailbox_id)
     context = {"m": mailbox, "result": None}
     return rendering.render(request, "mailboxes/detail.html", context, principal=principal)
+
+
+@router.get("/app/mailboxes/{mailbox_id}/edit")
+async def edit_mailbox(
+    mailbox_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: WebPrincipalDep,
+) -> Response:
+    mailbox = await _own_mailbox(session, settings, principal, mailbox_id)
+    return _form(request, principal, _values_of(mailbox), {}, editing=mailbox)
+
+
+@router.post("/app/mailboxes/{mailbox_id}/edit", dependencies=[CsrfChecked])
+async def save_mailbox(
+    mailbox_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: WebPrincipalDep,
+) -> Response:
+    mailbox = await _own_mailbox(session, settings, principal, mailbox_id)
+    values = await forms.form_values(request)
+    errors: dict[str, str] = {}
+    body = _update_body(values, errors)
+    if not errors:
+        try:
+            update = MailboxUpdate.model_validate(body)
+            await service.update_mailbox(session, settings, principal, mailbox_id, update)
+        except (ValidationError, Unprocessable) as exc:
+            errors = _nested_errors(exc)
+        else:
+            return RedirectResponse(f"/app/mailboxes/{mailbox_id}", status_code=303)
+    return _form(request, principal, values, errors, status_code=422, editing=mailbox)
+
+
+async def _own_mailbox(session: Any, settings: Any, principal: Any, mailbox_id: str) -> MailboxOut:
+    """The workspace's own mailbox: the deployment's default is configured by its environment,
+    so it has no edit form (its page says so), and another workspace's is 404 as everywhere."""
+    mailbox = await service.get_mailbox(session, settings, principal, mailbox_id)
+    if mailbox.read_only:
+        raise NotFound()
+    return mailbox
 
 
 @router.post("/app/mailboxes/{mailbox_id}/test", dependencies=[CsrfChecked])

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.types import Scope
 
 from ..errors import AppError, NotAuthenticated, NotFound, PolicyBlocked
 from . import rendering
@@ -59,6 +60,27 @@ def _app_error(request: Request, exc: AppError) -> Response:
     if exc.status_code >= 500:
         return error_page(request, exc.status_code, "Something went wrong", "Please try again.")
     return error_page(request, exc.status_code, "That did not work", str(exc.detail))
+
+
+# What the middleware answers before any route, in words for a person.
+_EARLY_ERRORS = {
+    404: ("Not found", "There is no such page."),
+    413: (
+        "Too large",
+        "That is larger than this server accepts. Split the file into smaller ones and send each.",
+    ),
+    422: ("That did not work", "The address is not valid."),
+}
+
+
+def early_error_page(scope: Scope, status: int) -> Response | None:
+    """`middleware.ErrorPage` for the app's paths: the size limit and the NUL guard answer a
+    browser with a page, and the API's paths keep their JSON bodies."""
+    path = scope.get("path", "")
+    words = _EARLY_ERRORS.get(status)
+    if words is None or (path != "/app" and not path.startswith("/app/")):
+        return None
+    return error_page(Request(scope), status, *words)
 
 
 class PageRoute(APIRoute):
