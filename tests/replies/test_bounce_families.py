@@ -186,6 +186,72 @@ CASES: list[tuple[str, Callable[[], Result], str]] = [
         ),
         "soft",
     ),
+    (
+        # PIPELINING (RFC 2920): the RCPT refusal is read after DATA was sent, and the answer
+        # to DATA says no recipient was accepted, so the refusal was about the address.
+        "Sendmail pipelined RCPT refusal shown below DATA",
+        lambda: notice(
+            f"{SENDMAIL}<{LEAD}>\n\n"
+            "   ----- Transcript of session follows -----\n"
+            "... while talking to mx.blog-one.test.:\n>>> DATA\n"
+            "<<< 550 5.5.0 Invalid recipient\n"
+            f"550 5.1.1 <{LEAD}>... User unknown\n"
+            "<<< 554 5.5.1 Error: no valid recipients\n",
+            subject=SENDMAIL_SUBJECT,
+        ),
+        "hard",
+    ),
+    (
+        "Sendmail refused at end of DATA with recipients accepted",
+        lambda: notice(
+            f"{SENDMAIL}<{LEAD}>\n\n"
+            "   ----- Transcript of session follows -----\n"
+            "... while talking to mx.blog-one.test.:\n>>> DATA\n"
+            "<<< 550 5.0.0 User unknown\n"
+            f"554 5.0.0 <{LEAD}>... Service unavailable\n",
+            subject=SENDMAIL_SUBJECT,
+        ),
+        "soft",
+    ),
+    # RFC 7504: the destination takes no mail at all.
+    (
+        "host does not accept mail (521)",
+        lambda: notice(
+            f"{POSTFIX}<{LEAD}>: host mx.blog-one.test[192.0.2.1] said: 521 5.3.2\n"
+            "    System not accepting network messages (in reply to RCPT TO command)\n"
+        ),
+        "hard",
+    ),
+    (
+        "521 used for a blocklist refusal",
+        lambda: notice(
+            f"{POSTFIX}<{LEAD}>: host mx.blog-one.test[192.0.2.1] refused to talk to me:\n"
+            "    521 5.7.1 Service unavailable; client [192.0.2.9] blocked using\n"
+            "    dnsbl.example.test\n"
+        ),
+        "soft",
+    ),
+    # MMS gateways (carriers' email-to-MMS): every recipient of the message was refused.
+    (
+        "MMS gateway no valid recipients",
+        lambda: notice(
+            f"Message could not be delivered to {LEAD}.\nError: No valid recipients for this MM\n",
+            sender="postmaster@mms.blog-one.test",
+            subject="Undeliverable Message",
+        ),
+        "hard",
+    ),
+    # DragonFly Mail Agent (dma): no SMTP exchange, the name did not resolve.
+    (
+        "dma host not found",
+        lambda: notice(
+            "This is the DragonFly Mail Agent v0.13 at mx.sender.test.\n\n"
+            f"There was an error delivering your mail to <{LEAD}>.\n\n"
+            "DNS lookup failure: host blog-one.test not found\n\nMessage headers follow.\n",
+            subject="Mail delivery failed",
+        ),
+        "hard",
+    ),
     # qmail
     ("qmail no mailbox", lambda: qmail("Sorry, no mailbox here by that name. (#5.1.1)"), "hard"),
     (
@@ -217,6 +283,34 @@ CASES: list[tuple[str, Callable[[], Result], str]] = [
     (
         "qmail queue lifetime",
         lambda: qmail("I'm not going to try again; this message has been in the queue too long."),
+        "soft",
+    ),
+    # Amazon SES (older reports): its own RFC 3463 heading, then the remote reply in quotes.
+    (
+        "SES heading over a quoted policy refusal",
+        lambda: report(
+            "5.0.0 (permanent failure)",
+            "5.1.0 - Unknown address error 550-'5.7.1 <0100abc@bounces.sender.test>... "
+            "Access denied' (delivery attempts: 0)",
+        ),
+        "soft",
+    ),
+    (
+        "SES heading over a quoted unknown user",
+        lambda: report(
+            "5.0.0 (permanent failure)",
+            f"5.3.0 - Other mail system problem 550-'5.1.1 <{LEAD}>... User unknown' "
+            "(delivery attempts: 0)",
+        ),
+        "hard",
+    ),
+    (
+        "SES heading over a quoted full mailbox",
+        lambda: report(
+            "5.0.0 (permanent failure)",
+            f"5.1.0 - Unknown address error 550-'5.2.2 <{LEAD}>... Mailbox Full' "
+            "(delivery attempts: 0)",
+        ),
         "soft",
     ),
     # Exchange / Office 365

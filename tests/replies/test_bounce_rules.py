@@ -253,7 +253,10 @@ def test_old_style_wordings_without_a_status_are_hard(server: str, line: str) ->
         ("4.2.2", "452 4.2.2 Mailbox full", False),
         # The RFC 5321 550 text with the protocol catch-all code: nothing points elsewhere.
         ("5.5.0", "550 Requested action not taken: mailbox unavailable", True),
-        ("5.3.2", "521 5.3.2 System not accepting network messages", False),
+        # RFC 7504's 521 "host does not accept mail", with the 5.3.2 it recommends.
+        ("5.3.2", "521 5.3.2 System not accepting network messages", True),
+        ("5.7.1", "521 5.7.1 Service unavailable; client [192.0.2.9] blocked using dnsbl", False),
+        ("5.3.2", "554 5.3.2 System not accepting network messages, try later", False),
     ],
 )
 def test_status_and_wording_in_order(status: str, diagnostic: str, hard: bool) -> None:
@@ -279,6 +282,55 @@ def test_user_unknown_in_answer_to_rcpt_is_hard() -> None:
     assert result.bounce_type == "hard"
 
 
+def test_sendmail_transcript_reasons_stay_with_their_recipient() -> None:
+    """Sendmail closes each recipient's part of the transcript with "5xx <addr>... reason";
+    the host line before the next address ("550 other.test (smtp)... Host unknown") is the
+    next recipient's cause, not this one's."""
+    other = "chief@other.test"
+    result = notice(
+        "   ----- Transcript of session follows -----\n"
+        "While talking to mx.blog-one.test:\n"
+        f">>> MAIL From:<{OURS}>\n"
+        "<<< 550 5.7.1 Mail from 192.0.2.9 refused: listed at dnsbl.example.test\n"
+        f"554 5.0.0 <{LEAD}>... Service unavailable\n"
+        "550 5.1.2 other.test (smtp)... Host unknown\n"
+        f"554 5.0.0 <{other}>... Host unknown (Name server: other.test: host not found)\n",
+        subject="Returned mail: see transcript for details",
+    )
+    assert result.bounce is not None
+    ours, theirs = result.bounce.for_address(LEAD), result.bounce.for_address(other)
+    assert ours is not None and ours.address == LEAD
+    assert theirs is not None and theirs.address == other
+    assert not ours.hard, ours.verdict
+    assert theirs.hard, theirs.verdict
+
+
+def test_dsn_recipient_blocks_without_a_blank_line_between_them() -> None:
+    """A field comes at most once in an RFC 3464 block: a second Final-Recipient starts the
+    next recipient's block even when the server left out the blank line."""
+    full = "full@blog-one.test"
+    boundary = "b-test-2"
+    raw = (
+        f"From: Mail Delivery System <MAILER-DAEMON@mx.test>\r\nTo: {OURS}\r\n"
+        "Subject: Undeliverable: Guest post idea\r\nMIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n'
+        f"\r\n--{boundary}\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.test\r\n\r\n"
+        f"Final-Recipient: rfc822; {full}\r\nAction: failed\r\nStatus: 5.2.2\r\n"
+        f"Diagnostic-Code: smtp; 550 5.2.2 <{full}>... Mailbox Full\r\n"
+        f"Final-Recipient: rfc822; {LEAD}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        f"Diagnostic-Code: smtp; 550 5.1.1 <{LEAD}>... User Unknown\r\n"
+        f"\r\n--{boundary}--\r\n"
+    )
+    result = classify(parse(raw.encode()))
+    assert result.bounce is not None
+    assert [r.address for r in result.bounce.recipients] == [full, LEAD]
+    first, second = result.bounce.recipients
+    assert (first.status, first.hard) == ("5.2.2", False)
+    assert (second.status, second.hard) == ("5.1.1", True)
+
+
 # --- 4. the failed recipient -------------------------------------------------------------------
 
 
@@ -293,6 +345,21 @@ def test_postfix_expanded_from_names_the_address_we_sent_to() -> None:
     assert line is not None and line.address == "owner@elsewhere.test"
     assert line.addresses() == [LEAD, "owner@elsewhere.test"]  # ours first
     assert any("forwarded from" in reason for reason in result.reasons)
+
+
+def test_a_role_address_that_failed_is_the_failed_recipient() -> None:
+    """postmaster@ is usually the reporter's contact address, but where the notice says
+    delivery to it failed, it is the recipient."""
+    role = "postmaster@blog-one.test"
+    result = notice(
+        "This is the DragonFly Mail Agent v0.13 at mx.sender.test.\n\n"
+        f"There was an error delivering your mail to <{role}>.\n\n"
+        "DNS lookup failure: host blog-one.test not found\n",
+        subject="Mail delivery failed",
+    )
+    assert result.classification == "bounce"
+    assert result.bounce_recipient == role
+    assert result.bounce_type == "hard"
 
 
 def test_dsn_original_recipient_is_kept_beside_the_final_one() -> None:

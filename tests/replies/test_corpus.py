@@ -24,12 +24,12 @@ def test_bounce_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
     assert figures.precision >= 0.98
     assert figures.recipient_accuracy >= 0.97
     assert figures.auto_detected == figures.auto_files == 5
-    # The issue's target is 0.97; reached 0.926 (560/605) with rules written from the RFCs and
+    # The issue's target is 0.97; reached 0.939 (568/605) with rules written from the RFCs and
     # the servers' wordings. Most of the rest are "550 Unknown user" notices that sisimai
     # labels `filtered` (soft) from what it knows of the vendor (x1, x2, mcafee, mfilter, ...),
     # with nothing in the message saying the refusal came after DATA, and the same wordings it
     # labels hard elsewhere; fitting those would be fitting the labels.
-    assert figures.hard_agreement >= 0.92
+    assert figures.hard_agreement >= 0.935
 
 
 def test_make_eval_skips_cleanly_without_the_corpus(

@@ -151,6 +151,25 @@ LOCAL_ONLY_RE = re.compile(
     r"\s*(?:\n|\(|$|:)",
     re.I,
 )
+# A reporting server that files the failure under its own RFC 3463 heading and quotes the
+# remote server's reply after the reply code: "smtp; 5.1.0 - Unknown address error
+# 550-'5.7.1 <...>... Access denied' (delivery attempts: 0)". The heading is the reporter's
+# guess from the code; the quoted reply is what the recipient's server said.
+QUOTED_REPLY_RE = re.compile(
+    r"^\s*(?:smtp;\s*)?[245]\.\d{1,3}\.\d{1,3} - [^'\n]{0,80}?(?<![\d.])(?P<code>[45]\d\d)[- ]"
+    r"'(?P<reply>[^'\n]+)'",
+    re.I,
+)
+# Sendmail's per-recipient result line in a transcript (deliver.c, usersmtp.c):
+# "550 5.1.1 <user@example.org>... User unknown".
+SENDMAIL_RESULT_RE = re.compile(
+    r"[ \t]*[45]\d\d(?:[ -][45]\.\d{1,3}\.\d{1,3})?[ \t]+<[^<>\s]+>\.\.\.\s"
+)
+DELIVERY_TO_RE = re.compile(
+    r"(?:deliver(?:ing|y)?|could not be delivered|was not delivered|undeliverable)\b[^\n]{0,40}?"
+    r"\bto:?\s*<?(?P<address>" + ADDRESS_RE.pattern + r")>?",
+    re.I,
+)
 SENDER_LINE_RE = re.compile(r"^\s*(mail from|from|sender|reply-to|return-path)\s*:.*$", re.I | re.M)
 MSGID_LINE_RE = re.compile(r"^\s*(message-id|references|in-reply-to):.*$", re.I | re.M)
 
@@ -310,7 +329,7 @@ def _standard(parsed: Parsed, blocks: list[dict[str, str]]) -> Bounce | None:
     addresses = [r.address for r in final if r.address]
     _aliases(notice, final)
     for recipient in final:
-        text = recipient.diagnostic
+        text = _quoted_reply(recipient.diagnostic) or recipient.diagnostic
         if not text.strip() and recipient.address:
             text = _context(notice, recipient.address, addresses)
             recipient.diagnostic = text[:500]
@@ -394,6 +413,12 @@ def _non_standard(parsed: Parsed) -> Bounce | None:
     bounce = Bounce("bounce", False, recipients, _original_ids(parsed), reasons)
     _describe(bounce)
     return bounce
+
+
+def _quoted_reply(diagnostic: str) -> str:
+    """The remote server's own reply when the reporter quotes it under a heading of its own."""
+    found = QUOTED_REPLY_RE.match(diagnostic)
+    return f"{found.group('code')} {found.group('reply')}" if found else ""
 
 
 def _delay_words(parsed: Parsed, notice: str) -> str:
@@ -513,6 +538,13 @@ def _notice_recipients(parsed: Parsed, notice: str) -> list[str]:
             continue
         found.append(address)
     if not found:
+        # A role address (postmaster@, which RFC 5321 section 4.5.1 makes every domain keep)
+        # can be the one that failed: taken only where the notice says delivery to it failed.
+        role = DELIVERY_TO_RE.search(notice)
+        address = role.group("address").strip(".").lower() if role else ""
+        if address and address not in ignored:
+            found.append(address)
+    if not found:
         bare = LOCAL_ONLY_RE.search(notice)
         address = _on_reporting_domain(bare.group("local"), parsed) if bare else ""
         if address and address not in ignored:
@@ -550,6 +582,15 @@ def _context(notice: str, address: str, others: list[str]) -> str:
         earlier = lowered.rfind(other, 0, index)
         if earlier >= 0:
             start = max(start, earlier + len(other))
+    line_start = notice.rfind("\n", 0, index) + 1
+    if SENDMAIL_RESULT_RE.match(notice, line_start):
+        # Sendmail's "554 <addr>... reason" line closes that recipient's part of the
+        # transcript: the dialogue before it (">>> RCPT To", "<<< 550 ...", the host line
+        # "550 example.org (smtp)... Host unknown") is its cause, the lines after it belong to
+        # the next recipient.
+        line_end = notice.find("\n", index)
+        begin = notice.find("\n", start) + 1 if start > max(0, index - 200) else start
+        return notice[min(begin, line_start) : line_end if line_end >= 0 else len(notice)]
     after = notice[index:end]
     if (
         ENHANCED_RE.search(after)

@@ -309,7 +309,12 @@ def _payload_text(part: Message, parsed: Parsed) -> str:
 
 
 def _dsn_blocks(text: str) -> list[dict[str, str]]:
-    """Split an RFC 3464 delivery-status body into its field blocks (blank-line separated)."""
+    """Split an RFC 3464 delivery-status body into its field blocks (blank-line separated).
+
+    A field appears at most once in a block (RFC 3464 section 2.1), so a field that comes
+    again starts the next recipient's block: some servers write the per-recipient blocks one
+    after another with no blank line between them, and reading them as one would keep only the
+    last recipient's values."""
     blocks: list[dict[str, str]] = []
     for chunk in re.split(r"\r?\n\s*\r?\n", text):
         fields: dict[str, str] = {}
@@ -321,6 +326,9 @@ def _dsn_blocks(text: str) -> list[dict[str, str]]:
             name, sep, value = line.partition(":")
             if sep and name.strip() and " " not in name.strip():
                 key = name.strip().lower()
+                if key in fields:
+                    blocks.append(fields)
+                    fields = {}
                 fields[key] = value.strip()
         if fields:
             blocks.append(fields)

@@ -74,6 +74,8 @@ MAILBOX_UNKNOWN_RE = re.compile(
 # "the domain cannot receive mail": DNS said it does not exist, or has no mail host.
 HOST_UNKNOWN_RE = re.compile(
     r"host (or domain name )?(not found|unknown)|unknown host|"  # Postfix, Sendmail
+    # DragonFly Mail Agent: "DNS lookup failure: host example.org not found".
+    r"host [\w-]+(\.[\w-]+)+ not found|"
     r"name or service not known|"  # getaddrinfo EAI_NONAME (Exim, Courier, OpenSMTPD)
     r"couldn'?t find any host (named|by that name)|"  # qmail
     r"(no such|nonexistent|non-existent|unknown) domain|nonexistentdomain|"  # Exchange, Exim
@@ -107,7 +109,8 @@ WEAK_UNKNOWN_RE = re.compile(
     r"invalid (recipient|mailbox|address|user)|recipient (rejected|invalid)|"
     r"not a valid (mailbox|user|recipient)|(recipient )?address rejected(?!\s*:)|"
     r"check (if|that) (the )?address is (correct|valid)|address is (possibly )?incorrect|"
-    r"account or domain may not exist|recipient (is )?not (valid|allowed)",
+    r"account or domain may not exist|recipient (is )?not (valid|allowed)|"
+    r"no valid recipients?",  # Postfix's and MMSC's answer when every recipient was refused
     re.I,
 )
 
@@ -190,6 +193,15 @@ AFTER_DATA_RE = re.compile(
     re.I,
 )
 REPLY_553_RE = re.compile(r"(?<![\d.])553(?:[ -]|$)", re.M)
+# RFC 7504: 521 "host does not accept mail" and 556 "domain does not accept mail" say the
+# destination takes no mail at all, whatever enhanced code came with them (RFC 7504 pairs 521
+# with 5.3.2, RFC 7505 pairs 556 with 5.1.10).
+REPLY_NO_MAIL_RE = re.compile(r"(?<![\d.])(521|556)(?:[ -]|$)", re.M)
+# With PIPELINING (RFC 2920) the replies to RCPT TO are read after DATA was sent, so a
+# transcript can show a recipient's refusal below ">>> DATA"; the server's answer to DATA then
+# says no recipient was accepted (Postfix: "554 5.5.1 Error: no valid recipients"). The
+# refusal answered RCPT, not the end of DATA.
+PIPELINED_RCPT_RE = re.compile(r"no valid recipients", re.I)
 DATA_STAGE_UNKNOWN_RE = re.compile(r"delivery error: dd this user does ?n[o']?t have an? ", re.I)
 RCPT_RE = re.compile(r"\brcpt\b|in reply to rcpt|after rcpt|recipient address rejected", re.I)
 LOCAL_MAILER_RE = re.compile(r"\s*x-unix\s*;|procmail|local delivery|\bpipe\b|mailer error", re.I)
@@ -231,7 +243,7 @@ def judge(
         return Verdict(
             False, "soft: a local delivery program failed after the address was accepted"
         )
-    after_data = bool(AFTER_DATA_RE.search(stage))
+    after_data = bool(AFTER_DATA_RE.search(stage)) and not PIPELINED_RCPT_RE.search(stage)
     # 3. wording that contradicts the code
     if soft is not None:
         return Verdict(False, f"soft: the server's words are about {soft}")
@@ -240,6 +252,11 @@ def judge(
         return Verdict(False, "soft: 5.4.4 after a failed DNS lookup, not a missing domain")
     if status in HARD_STATUS:
         return Verdict(True, f"hard: {status} names the address or domain (RFC 3463)")
+    no_mail = REPLY_NO_MAIL_RE.search(text)
+    if no_mail:
+        return Verdict(
+            True, f"hard: {no_mail.group(1)} (the destination does not accept mail, RFC 7504)"
+        )
     disabled = DISABLED_RE.search(text)
     if disabled:
         return Verdict(False, f"soft: the mailbox exists but is {_words(disabled)!r}")
