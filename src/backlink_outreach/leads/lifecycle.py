@@ -339,12 +339,16 @@ async def _postpone(session: AsyncSession, net: _Plan, now: datetime) -> None:
             if first >= until[lead_id]:
                 continue
             delta = until[lead_id] - first
-            moves += [{"row_id": i, "row_at": at + delta} for i, at in items]
+            moves += [{"row_id": i, "row_at": at + delta, "row_from": at} for i, at in items]
         if moves:
+            # The first move's starting point is kept: a correction of the reply goes back to it.
+            first_due = func.coalesce(table.c.postponed_from, bindparam("row_from", type_=due.type))
             await session.execute(
                 update(table)
                 .where(table.c.id == bindparam("row_id"))
-                .values({due.key: bindparam("row_at"), "updated_at": now}),
+                .values(
+                    {due.key: bindparam("row_at"), "postponed_from": first_due, "updated_at": now}
+                ),
                 moves,
             )
 
@@ -414,6 +418,9 @@ class Refiling:
     withdrawn_entry: Suppress | None = None
     entry_since: datetime | None = None
     entry_held: bool = False
+    # The cause's old event (None: it had none): a withdrawn out-of-office postponement or
+    # hard bounce is undone.
+    withdrawn: Event | None = None
 
 
 async def refile(session: AsyncSession, change: Refiling, now: datetime) -> LeadStatus | None:
@@ -424,14 +431,26 @@ async def refile(session: AsyncSession, change: Refiling, now: datetime) -> Lead
     place (not on top: a later refusal still wins over an earlier reply corrected to
     `interested`). Returns the lead's status (None: no such lead).
 
-    A postponement (out of office) is not undone: no column keeps the due times it moved, and
-    a later step is never worse than an early one. The mailbox breaker's mark of a hard bounce
-    stays too (it counts what the mail server said)."""
+    A withdrawn postponement (out of office) puts the lead's steps back where they were before
+    any out-of-office reply moved them, then moves them again for the other out-of-office
+    replies still in the history. A withdrawn hard bounce no longer counts against its
+    mailbox's bounce breaker, unless another reply says the same send bounced (a mailbox the
+    breaker already paused stays paused: a person resumes it)."""
     if change.withdrawn_entry is not None and not change.entry_held:
         await _remove_entry(session, change.withdrawn_entry, change.entry_since)
     current = await session.scalar(select(Lead.status).where(Lead.id == change.lead_id))
     if current is None:
         return None
+    withdrawn = change.withdrawn
+    if withdrawn is not None and withdrawn.kind == "away":
+        await _undo_postponements(session, change.lead_id, change.history, now)
+    if withdrawn is not None and withdrawn.kind == "hard_bounce":
+        still = any(
+            e.kind == "hard_bounce" and e.attempt_id == withdrawn.attempt_id
+            for _, e in change.history
+        )
+        if not still:
+            await health.unmark_hard_bounce(session, withdrawn.attempt_id, change.lead_id)
     timeline = await _timeline(session, change.lead_id, change.history)
     without = _folded(current, timeline)
     if without not in SEQUENCE_ENDS:
@@ -458,6 +477,28 @@ async def refile(session: AsyncSession, change: Refiling, now: datetime) -> Lead
             .values(status=status, updated_at=now)
         )
     return status
+
+
+async def _undo_postponements(
+    session: AsyncSession, lead_id: str, history: list[tuple[datetime, Event]], now: datetime
+) -> None:
+    """Every pending (or cancelled, which a correction may restore) step of the lead back to
+    its due time before the first postponement, then postponed for the away events left."""
+    for table, due in ((_FOLLOW_UPS, _FOLLOW_UPS.c.scheduled_for), (_STEPS, _STEPS.c.not_before)):
+        await session.execute(
+            update(table)
+            .where(
+                table.c.lead_id == lead_id,
+                table.c.status.in_(("scheduled", "cancelled")),
+                table.c.postponed_from.is_not(None),
+            )
+            .values({due.key: table.c.postponed_from, "postponed_from": None, "updated_at": now})
+        )
+    remaining = _Plan()
+    for _, event in history:
+        if event.kind == "away" and event.lead_id == lead_id:
+            remaining.leads[lead_id].add(event)
+    await _postpone(session, remaining, now)
 
 
 async def _remove_entry(session: AsyncSession, entry: Suppress, since: datetime | None) -> None:

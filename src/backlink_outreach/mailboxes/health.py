@@ -81,6 +81,18 @@ async def record_send(
     )
 
 
+async def _latest_sent(session: AsyncSession, lead_id: str) -> str | None:
+    """The send a hard bounce that names no attempt is taken to be about: the lead's latest."""
+    return (
+        await session.execute(
+            select(OutreachAttempt.id)
+            .where(OutreachAttempt.lead_id == lead_id, OutreachAttempt.status == "sent")
+            .order_by(OutreachAttempt.sent_at.desc(), OutreachAttempt.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
 async def mark_hard_bounces(
     session: AsyncSession, attempt_ids: Sequence[str], lead_ids: Sequence[str]
 ) -> None:
@@ -88,14 +100,7 @@ async def mark_hard_bounces(
     attempt. An attempt no longer among its mailbox's last 50 sends changes nothing."""
     ids = set(attempt_ids)
     for lead_id in sorted(set(lead_ids)):
-        latest = (
-            await session.execute(
-                select(OutreachAttempt.id)
-                .where(OutreachAttempt.lead_id == lead_id, OutreachAttempt.status == "sent")
-                .order_by(OutreachAttempt.sent_at.desc(), OutreachAttempt.id.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
+        latest = await _latest_sent(session, lead_id)
         if latest is not None:
             ids.add(latest)
     for chunk in in_batches(sorted(ids)):
@@ -103,6 +108,19 @@ async def mark_hard_bounces(
             update(MailboxRecentSend)
             .where(MailboxRecentSend.attempt_id.in_(chunk), ~MailboxRecentSend.hard_bounce)
             .values(hard_bounce=True)
+        )
+
+
+async def unmark_hard_bounce(session: AsyncSession, attempt_id: str | None, lead_id: str) -> None:
+    """A hard bounce withdrawn by a correction: the send it named (as `mark_hard_bounces`
+    chose it) no longer counts as bounced."""
+    if attempt_id is None:
+        attempt_id = await _latest_sent(session, lead_id)
+    if attempt_id is not None:
+        await session.execute(
+            update(MailboxRecentSend)
+            .where(MailboxRecentSend.attempt_id == attempt_id)
+            .values(hard_bounce=False)
         )
 
 

@@ -119,6 +119,9 @@ class FollowUp(Base):
     # What ended it, when a lifecycle event did (a reply's id): a correction restores exactly
     # the steps its reply cancelled.
     cancelled_by: Mapped[str | None] = mapped_column(String(40))
+    # Its due time before an out-of-office reply moved it (the first move, when several did):
+    # a correction of that reply puts it back (`lifecycle.refile`).
+    postponed_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -147,6 +150,7 @@ class SequenceStep(Base):
     attempt_id: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(String(300))
     cancelled_by: Mapped[str | None] = mapped_column(String(40))
+    postponed_from: Mapped[datetime | None] = mapped_column(UTCDateTime)  # as FollowUp's
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

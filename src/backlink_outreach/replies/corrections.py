@@ -124,6 +124,7 @@ async def _refile(
             event=new_event,
             history=await _history(session, reply),
             withdrawn_entry=entry,
+            withdrawn=old_event,
             entry_since=reply.created_at,
             entry_held=entry is not None and await _held(session, reply, entry.address),
         ),
