@@ -199,7 +199,8 @@ def doctor(
         help="With --resolve: what the mail server's log says happened.",
     ),
 ) -> None:
-    """Check the database, the schema, and attempts a crash left `sending` (never re-sent).
+    """Check the database, the schema, every mailbox (logs in, DKIM, From domain, public URL),
+    and attempts a crash left `sending` (never re-sent; settled from a Sent folder if any).
 
     With --resolve ID --as sent|failed, settle one of them instead: `sent` does what a
     successful send does next (lead contacted, follow-ups scheduled); `failed` frees its slot.
@@ -214,7 +215,8 @@ def doctor(
     async def main() -> int:
         engine = create_engine(settings.resolved_database_url)
         try:
-            report = await examine(engine, settings, timedelta(seconds=stuck_after_seconds))
+            stuck_after = timedelta(seconds=stuck_after_seconds)
+            report = await examine(engine, settings, stuck_after, live=True)
         finally:
             await engine.dispose()
         console = Console(soft_wrap=True)
@@ -223,6 +225,8 @@ def doctor(
             f"schema: {report.schema_revision or '-'}"
             f"{' (current)' if report.schema_current else ' (NOT CURRENT)'}"
         )
+        for settled in report.settled:
+            console.print(f"settled from the mailbox's Sent folder: {settled}")
         console.print(f"attempts stuck in 'sending': {len(report.stuck_sending)}")
         for stuck in report.stuck_sending:
             console.print(
@@ -234,6 +238,8 @@ def doctor(
                 "  These are never re-sent automatically: check the mail server's log "
                 "for their Message-IDs."
             )
+        for failed in report.failed_checks:
+            console.print(f"check failed: {failed}")
         for warning in report.warnings:
             console.print(f"warning: {warning}")
         return 0 if report.healthy else 1

@@ -1,8 +1,12 @@
 """`backlink-outreach doctor`: what an operator should look at after a crash or an upgrade.
 
-Never changes anything. In particular, attempts left `sending` by a crash between the SMTP call
-and the second transaction are reported for a person to check in the mail server's logs; they are
-never re-sent automatically (the message may well have gone out).
+Attempts left `sending` by a crash between the SMTP call and the second transaction are never
+re-sent (the message may well have gone out). With `live` (the CLI's `doctor`), those of a
+mailbox whose provider files submitted mail in a Sent folder are first settled from it
+(`mailboxes.sent_check`: found is sent, not found is failed), the one change doctor makes; the
+rest are reported for a person to check in the mail server's logs. `live` also tries every
+mailbox (`mailboxes.readiness`: logins, DKIM, a placeholder From, a local PUBLIC_BASE_URL);
+each failure fails the check.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .config import Settings
+from .database import Database
 from .db import utcnow
+from .mailboxes import readiness, sent_check
 from .mailboxes.diagnosis import diagnose
 from .migrations import alembic_config
 from .models import Campaign, FollowUp, Lead, LeadCountStripe, OutreachAttempt, SequenceStep
 
-STUCK_AFTER = timedelta(minutes=5)
+STUCK_AFTER = sent_check.STUCK_AFTER  # the worker settles from Sent folders after as long
 # A sequence step this late means the scheduler is not running (a pass sends within minutes).
 STEP_OVERDUE_AFTER = timedelta(hours=1)
 
@@ -48,6 +54,10 @@ class Report:
     mailbox_problems: list[str] = field(default_factory=list)
     # Campaigns whose striped lead count (leads/counts.py) disagrees with their leads.
     miscounted_campaigns: list[str] = field(default_factory=list)
+    # `live` only: what trying every mailbox found wrong (one line each, in words), and the
+    # stuck attempts settled from a Sent folder ("att_... sent" / "att_... failed").
+    failed_checks: list[str] = field(default_factory=list)
+    settled: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -58,6 +68,7 @@ class Report:
             and not self.stuck_sending
             and not self.miscounted_campaigns
             and not self.mailbox_problems
+            and not self.failed_checks
         )
 
 
@@ -88,11 +99,23 @@ def _configuration_warnings(settings: Settings) -> list[str]:
 
 
 async def examine(
-    engine: AsyncEngine, settings: Settings, stuck_after: timedelta = STUCK_AFTER
+    engine: AsyncEngine,
+    settings: Settings,
+    stuck_after: timedelta = STUCK_AFTER,
+    *,
+    live: bool = False,
 ) -> Report:
     """`stuck_after`: how long an attempt may stay `sending` (or a follow-up stay due) before
-    it is reported; a send in progress normally ends within the SMTP timeout."""
+    it is reported (or, `live`, settled from a Sent folder); a send in progress normally ends
+    within the SMTP timeout. `live`: also settle from Sent folders and try every mailbox."""
     report = Report(warnings=_configuration_warnings(settings))
+    if live:
+        try:
+            settled = await sent_check.settle_stuck(Database(engine), settings, stuck_after)
+        except Exception as exc:  # noqa: BLE001 - reported below as a database failure
+            report.warnings.append(f"Settling from Sent folders failed: {type(exc).__name__}")
+            settled = []
+        report.settled = [f"{s.attempt_id} {s.verdict}" for s in settled if s.verdict != "unknown"]
     try:
         async with engine.connect() as conn:
             current = await conn.run_sync(
@@ -157,6 +180,8 @@ async def examine(
             )
             mailboxes = await diagnose(conn, settings, now, stuck_after)
             report.mailbox_problems = [f.line() for f in mailboxes.problems]
+            if live:
+                report.failed_checks = await readiness.try_all(conn, settings)
             # Printed with the warnings (as the miscounted campaigns are); they fail the check.
             report.warnings += report.mailbox_problems + [f.line() for f in mailboxes.warnings]
     except Exception as exc:  # noqa: BLE001 - the report says what failed instead of crashing

@@ -15,11 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from backlink_outreach.config import API_PREFIX
 from tests.crash.mailcounter import Mail
 
-SENDER = "outreach@mail.sender.test"
+# The deployment as it would run for real, so that `doctor` passes its mailbox checks: a From
+# domain that is no placeholder, a DKIM key, a public base URL (nothing here looks any of them
+# up: the recipients are `.test` sites and the SMTP server is on loopback).
+SENDER = "outreach@mail.agency-outreach.net"
+PUBLIC_BASE_URL = "https://outreach.agency-outreach.net"
+_DKIM_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+DKIM_PEM = _DKIM_KEY.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+).decode()
 CLI = [sys.executable, "-m", "backlink_outreach"]
 
 
@@ -34,6 +44,10 @@ def process_env(
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
         "SMTP_FROM_EMAIL": SENDER,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "DKIM_PRIVATE_KEY": DKIM_PEM,
+        "DKIM_SELECTOR": "crash",
+        "DKIM_DOMAIN": SENDER.rpartition("@")[2],
         "SENDER_POSTAL_ADDRESS": "Sender Ltd, 1 Example Street, 10115 Berlin",
         "UNSUBSCRIBE_SECRET": "shared-by-every-process",
         # Caps raised: every send of the burst is allowed, so every outcome is the crash's doing.
@@ -113,6 +127,7 @@ class DoctorReport:
     stuck_ids: set[str] = field(default_factory=set)
     stuck_count: int = -1
     overdue_follow_ups: int = 0
+    failed_checks: list[str] = field(default_factory=list)
 
 
 async def doctor(env: dict[str, str]) -> DoctorReport:
@@ -126,7 +141,12 @@ async def doctor(env: dict[str, str]) -> DoctorReport:
             report.stuck_ids.add(match.group(1))
         elif match := re.match(r"warning: (\d+) follow-ups are overdue", line):
             report.overdue_follow_ups = int(match.group(1))
+        elif line.startswith("check failed: "):
+            report.failed_checks.append(line.removeprefix("check failed: "))
     assert report.stuck_count >= 0, done.stdout + done.stderr
+    # The mailbox (the deployment's, on the test's SMTP server) passes every check, so the
+    # exit code is the stuck attempts' doing.
+    assert report.failed_checks == [], done.stdout
     return report
 
 

@@ -43,6 +43,7 @@ FOLLOW_UPS = 120  # due follow-ups when the worker dies (one worker pass takes u
 # the Nth message" lands in its middle however fast the machine is.
 SMTP_DELAY = 0.05
 KILL_AFTER = 40
+CONNECTIONS = 1  # SMTP connections of one server or worker process to one server and login
 
 
 @pytest.fixture(scope="module")
@@ -85,9 +86,13 @@ async def test_server_killed_mid_burst_sends_nothing_twice(
                 api = Client(http, server.base_url, token)
                 attempts = await api.get(f"/campaigns/{campaign_id}/attempts")
                 ledger = check_ledger(attempts, mail.mails())
-                # The kill landed mid-burst: some went out, some were cut off.
-                assert ledger.sent >= 1 and ledger.sending >= 1, ledger
-                assert ledger.received < BURST
+                # The kill landed mid-burst: some went out, the rest were never reserved.
+                assert ledger.sent >= 1 and ledger.received < BURST, ledger
+                # At most one message per SMTP connection is in doubt (the server process has
+                # one): a send waiting for the connection had reserved nothing yet. Reserved
+                # first and queued, 20-odd of the burst were left `sending` here.
+                assert ledger.sending <= CONNECTIONS, ledger
+                assert ledger.sent + ledger.sending == len(attempts), "a send failed"
 
                 # What a client was told matches the ledger: every 200 is a `sent` attempt;
                 # every other request died with the connection, never a 5xx or a refusal.
@@ -101,15 +106,16 @@ async def test_server_killed_mid_burst_sends_nothing_twice(
                 report = await doctor(env)
                 sending = {i for i, s in ledger.statuses.items() if s == "sending"}
                 assert report.stuck_ids == sending and report.stuck_count == len(sending)
-                assert report.exit_code == 1
+                assert report.exit_code == (1 if sending else 0)
 
                 # Neither a worker pass nor a user retrying re-sends a cut-off attempt: the
                 # retry is the same message to the same person, refused as a duplicate.
                 once = await run_cli(env, "worker", "--once")
                 assert once.returncode == 0, once.stderr
-                stuck = next(a for a in attempts if a["status"] == "sending")
-                retry = await api.send(campaign_id, stuck["lead_id"])
-                assert retry.status_code == 403 and retry.json()["reason"] == "duplicate"
+                # A retry of the message on the wire at the kill (when the kill found one).
+                for stuck in [a for a in attempts if a["status"] == "sending"]:
+                    retry = await api.send(campaign_id, stuck["lead_id"])
+                    assert retry.status_code == 403 and retry.json()["reason"] == "duplicate"
 
                 after = await api.get(f"/campaigns/{campaign_id}/attempts")
         finally:
@@ -177,6 +183,7 @@ async def test_worker_killed_mid_batch_sends_no_follow_up_twice(
     later = [a for a in attempts if a["kind"] == "follow_up"]
     ledger = check_ledger(later, [m for m in mails if m.in_reply_to])
     assert ledger.sent + ledger.sending + ledger.failed == FOLLOW_UPS
+    assert ledger.sending <= CONNECTIONS, ledger  # the worker's one connection
 
     # One attempt per follow-up, ever: a follow-up claimed again would leave a second attempt.
     by_attempt = {f["sent_attempt_id"]: f for f in follow_ups}

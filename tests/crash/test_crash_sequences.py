@@ -112,6 +112,7 @@ async def test_workers_killed_mid_pass_send_no_step_twice(
 
     ledger = check_ledger(attempts, mail.mails())
     assert ledger.sent + ledger.sending + ledger.failed == STEPS
+    assert ledger.sending <= 2, ledger  # one SMTP connection in each killed worker
     # One attempt per step, ever: a step claimed twice would leave a second attempt.
     by_attempt = {str(attempt_id): status for _, status, attempt_id in rows if attempt_id}
     assert len(rows) == len(by_attempt) == STEPS  # every step was taken, by exactly one attempt

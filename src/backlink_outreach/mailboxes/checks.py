@@ -1,6 +1,7 @@
 """What `POST /mailboxes/{id}/test` finds out, sending nothing: can we log in to the mailbox's
 SMTP and IMAP servers, and does its From domain publish the SPF, DKIM and DMARC records that
-Gmail's and Yahoo's bulk-sender rules require.
+Gmail's and Yahoo's bulk-sender rules require. `doctor` logs in the same way, and adds the two
+rules at the end: a From domain that is a placeholder, and links to a local address.
 
 Every failure is said in words (`outreach.smtp_errors` owns them for SMTP, and IMAP uses the same
 ones); no exception text, server reply to a login, or password ever reaches an answer or a log.
@@ -12,11 +13,13 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import ipaddress
 import re
 import ssl
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
 
 import aiosmtplib
 import dns.asyncresolver
@@ -364,3 +367,43 @@ async def check_dns(
         _guarded(_dmarc(ask, domain)),
     )
     return DnsResult(spf, dkim, dmarc)
+
+
+# --- What a real recipient would never accept -------------------------------------------------
+
+# RFC 2606 and RFC 6761: names reserved for documentation and testing, which never receive or
+# vouch for mail (`localdomain`: the placeholder many systems put after `localhost`).
+PLACEHOLDER_TLDS = frozenset({"example", "test", "invalid", "localhost", "localdomain"})
+PLACEHOLDER_DOMAINS = frozenset({"example.com", "example.org", "example.net", "localhost"})
+
+
+def placeholder_domain(domain: str) -> bool:
+    """`domain` (or the domain of an address) is reserved: RFC 2606/6761, or localhost."""
+    name = domain.rpartition("@")[2].strip().rstrip(".").lower()
+    if not name:
+        return True
+    if name.rsplit(".", 1)[-1] in PLACEHOLDER_TLDS:
+        return True
+    return any(name == d or name.endswith("." + d) for d in PLACEHOLDER_DOMAINS)
+
+
+def local_url(url: str) -> str | None:
+    """Why links to `url` cannot work for someone on the internet (its host is loopback, a
+    private or link-local address, or a local-only name), or None."""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return "it is not a URL"
+    if not host:
+        return "it has no host"
+    if host == "localhost" or host.endswith(".localhost") or "." not in host and ":" not in host:
+        return f"{host} is a local name"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if address.is_loopback or address.is_unspecified:
+        return f"{host} is a loopback address"
+    if address.is_private or address.is_link_local:
+        return f"{host} is a private address"
+    return None

@@ -25,7 +25,7 @@ from ..models import (
     MailboxRecentSend,
     OutreachAttempt,
 )
-from . import checks, health, keys, routing, secrets
+from . import checks, health, keys, readiness, routing, secrets
 from .schemas import (
     CheckOut,
     DkimOut,
@@ -422,58 +422,15 @@ async def test_mailbox(
 ) -> TestResult:
     """Log in to SMTP and IMAP and check the From domain's DNS, outside any transaction;
     `health.last_test_at` / `last_error` record the outcome."""
-    timeout = settings.smtp_timeout_seconds
-    ca_file = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
     async with db.read() as session:
         if mailbox_id == DEFAULT_MAILBOX_ID:
-            smtp_login = imap_login = None
-            if settings.smtp_host:
-                smtp_login = checks.ServerLogin(
-                    settings.smtp_host,
-                    settings.smtp_port,
-                    settings.smtp_security,
-                    settings.smtp_username,
-                    settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-                    timeout,
-                    ca_file,
-                )
-            if settings.imap_host:
-                imap_login = checks.ServerLogin(
-                    settings.imap_host,
-                    settings.imap_port,
-                    settings.imap_security,
-                    settings.imap_username,
-                    settings.imap_password.get_secret_value() if settings.imap_password else None,
-                    timeout,
-                    ca_file,
-                )
+            smtp_login, imap_login = readiness.settings_logins(settings)
             from_email = settings.smtp_from_email
             dkim = senders.from_settings(settings).dkim
         else:
             row = await _own(session, principal, mailbox_id)
-            key = _key(settings)
             route = routing.route_of(settings, row, utcnow())
-            assert route.server is not None
-            smtp_login = checks.ServerLogin(
-                route.server.host,
-                route.server.port,
-                route.server.security,  # type: ignore[arg-type]
-                route.server.username,
-                route.server.password,
-                timeout,
-                ca_file,
-            )
-            imap_login = None
-            if row.imap_host:
-                imap_login = checks.ServerLogin(
-                    row.imap_host,
-                    row.imap_port or 993,
-                    row.imap_security or "ssl",
-                    row.imap_username,
-                    routing.open_secret(key, row.imap_password_sealed, row.id),
-                    timeout,
-                    ca_file,
-                )
+            smtp_login, imap_login = readiness.mailbox_logins(settings, row, route)
             from_email = row.from_email
             dkim = route.sender.dkim
     not_set = CheckOut(ok=False, error="not configured")

@@ -1,9 +1,10 @@
 """The worker duty that sends due follow-ups in the thread of the message they follow.
 
 Claiming is the same three steps as an initial send, through the same functions
-(`ledger.reserve`, then `delivery.deliver` and `delivery.record_sent`). The claim transaction
-picks one due row (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers side by side take
-different rows; SQLite has one writer), checks the lead, reserves the cap slot (policy checked
+(`ledger.reserve`, then `delivery.deliver` and `delivery.record_sent`), inside the turn of the
+mailbox's connection. A pass reads the due rows once; each claim transaction locks its row
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers side by side take different rows; SQLite has
+one writer), checks the lead, reserves the cap slot (policy checked
 again) with the `follow_up` attempt as `sending`, and points the follow-up at it
 (`sent_attempt_id`): from then on no worker claims it again, even after a crash. SMTP runs
 outside the transaction; a second transaction marks the follow-up `sent` or `failed`.
@@ -24,7 +25,7 @@ from ..db import utcnow
 from ..errors import NotConfigured
 from ..leads import lifecycle
 from ..mailboxes import routing
-from ..models import FollowUp, Lead, OutreachAttempt
+from ..models import DEFAULT_MAILBOX_ID, FollowUp, Lead, Mailbox, OutreachAttempt
 from ..sender import Sender
 from . import delivery, ledger, policy, smtp
 
@@ -48,40 +49,87 @@ class Claimed:
 async def send_due(db: Database, settings: Settings) -> int:
     """Send (or cancel, or postpone) the follow-ups that are due; returns how many were sent.
     Each goes from the mailbox of the lead's first message; each mailbox's connection stays
-    open for the pass."""
+    open for the pass, and a follow-up is claimed only once that connection is ready to take
+    it (its turn), so a crash leaves at most one follow-up per connection `sending`."""
     if not routing.default_configured(settings):
         async with db.read() as session:
             if not await routing.any_mailboxes(session):
                 return 0  # part 1: no way to send at all; the follow-ups wait
+    now = utcnow()
+    async with db.read() as session:
+        due = await _due(session, now)
+        mailers = await _mailers(session, settings, {mailbox_id for _, mailbox_id in due}, now)
     sent = 0
     async with contextlib.AsyncExitStack() as bursts:
-        open_mailers: dict[int, smtp.Mailer] = {}
-        for _ in range(BATCH):
-            async with db.write() as session:
-                outcome = await _claim(session, settings, utcnow())
-            if outcome is None:
-                break
-            if isinstance(outcome, Claimed):
-                mailer = outcome.route.mailer(settings)
-                if id(mailer) not in open_mailers:
-                    open_mailers[id(mailer)] = mailer
-                    await bursts.enter_async_context(mailer.burst())
-                sent += await _deliver(db, settings, outcome.route.sender, mailer, outcome)
+        open_mailers: set[int] = set()
+        for follow_up_id, mailbox_id in due:
+            mailer = mailers.get(mailbox_id)
+            if mailer is not None and id(mailer) not in open_mailers:
+                open_mailers.add(id(mailer))
+                await bursts.enter_async_context(mailer.burst())
+            # No mailer: the mailbox cannot send now, and the claim cancels or postpones.
+            async with mailer.turn() if mailer is not None else contextlib.nullcontext():
+                async with db.write() as session:
+                    outcome = await _claim(session, settings, follow_up_id, utcnow())
+                if isinstance(outcome, Claimed):
+                    # The claim's own route (a mailbox edited since the pass began takes its
+                    # own turn on its new server's connection).
+                    route = outcome.route
+                    sent += await _deliver(
+                        db, settings, route.sender, route.mailer(settings), outcome
+                    )
     return sent
 
 
-async def _claim(session: AsyncSession, settings: Settings, now: datetime) -> Claimed | str | None:
-    """One due follow-up claimed for sending, or a word saying what was done instead."""
+async def _due(session: AsyncSession, now: datetime) -> list[tuple[str, str]]:
+    """The pass's due follow-ups, oldest first, with the mailbox of each one's first message."""
+    rows = await session.execute(
+        select(FollowUp.id, OutreachAttempt.mailbox_id)
+        .join(OutreachAttempt, OutreachAttempt.id == FollowUp.attempt_id)
+        .where(
+            FollowUp.status == "scheduled",
+            FollowUp.sent_attempt_id.is_(None),
+            FollowUp.scheduled_for <= now,
+        )
+        .order_by(FollowUp.scheduled_for, FollowUp.id)
+        .limit(BATCH)
+    )
+    return [(follow_up_id, mailbox_id or DEFAULT_MAILBOX_ID) for follow_up_id, mailbox_id in rows]
+
+
+async def _mailers(
+    session: AsyncSession, settings: Settings, mailbox_ids: set[str], now: datetime
+) -> dict[str, smtp.Mailer]:
+    """The mailer of each mailbox that can send now (not deleted; mbx_default configured)."""
+    found: dict[str, smtp.Mailer] = {}
+    for mailbox_id in sorted(mailbox_ids):
+        if mailbox_id == DEFAULT_MAILBOX_ID:
+            if routing.default_configured(settings):
+                found[mailbox_id] = routing.default_route(settings).mailer(settings)
+            continue
+        row = await session.get(Mailbox, mailbox_id)
+        if row is not None:
+            try:
+                found[mailbox_id] = routing.route_of(settings, row, now).mailer(settings)
+            except NotConfigured:
+                continue  # its secrets cannot be opened: the claim postpones
+    return found
+
+
+async def _claim(
+    session: AsyncSession, settings: Settings, follow_up_id: str, now: datetime
+) -> Claimed | str | None:
+    """The follow-up claimed for sending, or a word saying what was done instead; None when
+    another worker took it, or it was settled or moved meanwhile."""
     follow_up = (
         await session.execute(
             select(FollowUp)
             .where(
+                FollowUp.id == follow_up_id,
                 FollowUp.status == "scheduled",
                 FollowUp.sent_attempt_id.is_(None),
                 FollowUp.scheduled_for <= now,
             )
-            .order_by(FollowUp.scheduled_for, FollowUp.id)
-            .limit(1)
             .with_for_update(skip_locked=True)
         )
     ).scalar_one_or_none()

@@ -3,7 +3,7 @@ policy verdict it would get, sending nothing and storing nothing.
 
 It walks the send's own path with its own functions, read-only: the texts (`service.load_texts`),
 the mailboxes in the send's order (`routing.candidates`; a full or paused one passes the message
-to the next, as `service._reserve_rotating` does), the rendering (`service.render_for`), the
+to the next, as `service.send` does), the rendering (`service.render_for`), the
 facts and the verdict (`ledger.facts` + `policy.evaluate`, without the sender's day lock and
 without tripping a breaker: a tripped one reads as paused), and the wire bytes
 (`delivery.wire_bytes`, from an attempt that is never added to the session). The raw message

@@ -1,7 +1,8 @@
 """Sending and its read side.
 
 `send` is the three steps of ARCHITECTURE.md, each in its own session from the app's
-`Database.write()` (the request holds no transaction across SMTP):
+`Database.write()` (the request holds no transaction across SMTP), all three inside the sending
+mailbox's connection turn (`smtp.SmtpMailer.turn`: nothing is reserved while it waits for one):
 1. one short transaction loads the lead, renders the text, evaluates policy, takes the sender's
    day lock, and inserts the attempt as `sending` with its Message-ID; it commits;
 2. SMTP (or the outbox folder), outside any transaction;
@@ -175,39 +176,37 @@ async def _reserve(
 NEXT_MAILBOX = frozenset({policy.SENDER_DAILY_CAP, policy.MAILBOX_PAUSED})
 
 
-async def _reserve_rotating(
+async def _plan(
     db: Database, settings: Settings, principal: Principal, data: SendRequest
-) -> tuple[Reserved, routing.Route]:
-    """Step 1 with mailbox rotation: each mailbox is tried in its own short transaction (one
-    sender's day lock at a time, so two sends can never wait on each other's locks), best
-    first; a full or paused one passes the send to the next."""
-    routes: list[routing.Route] | None = None
-    texts: Texts | None = None
-    index = 0
-    while True:
-        now = utcnow()
-        blocked: PolicyBlocked | None = None
-        async with db.write() as session:
-            campaign = await campaigns.get_campaign(session, principal, data.campaign_id)
-            if data.workspace_id not in (None, "default", campaign.workspace_id):
-                raise NotFound()
-            if texts is None:
-                texts = await load_texts(session, principal, data)
-            if routes is None:
-                routes = await routing.candidates(session, settings, campaign, data.mailbox_id, now)
-            route = routes[index]
-            try:
-                reserved = await _reserve(
-                    session, settings, route.sender, campaign, data, texts, now
-                )
-            except PolicyBlocked as exc:
-                # Commit what the decision wrote (a tripped breaker), then go on or answer.
-                blocked = exc
-        if blocked is None:
-            return reserved, route
-        index += 1
-        if blocked.reason not in NEXT_MAILBOX or index >= len(routes):
-            raise blocked
+) -> tuple[Texts, list[routing.Route]]:
+    """What a send needs before it waits for a connection: its texts and the mailboxes it may
+    go from, best first (404 for a campaign outside the caller's workspaces)."""
+    async with db.read() as session:
+        campaign = await campaigns.get_campaign(session, principal, data.campaign_id)
+        if data.workspace_id not in (None, "default", campaign.workspace_id):
+            raise NotFound()
+        texts = await load_texts(session, principal, data)
+        routes = await routing.candidates(session, settings, campaign, data.mailbox_id, utcnow())
+    return texts, routes
+
+
+async def _reserve_on(
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    data: SendRequest,
+    texts: Texts,
+    route: routing.Route,
+) -> Reserved | PolicyBlocked:
+    """Step 1 from one mailbox, in its own short transaction (one sender's day lock at a time,
+    so two sends can never wait on each other's locks). A block is returned, not raised, so
+    what the decision wrote (its log entry, a tripped breaker) is committed."""
+    async with db.write() as session:
+        campaign = await campaigns.get_campaign(session, principal, data.campaign_id)
+        try:
+            return await _reserve(session, settings, route.sender, campaign, data, texts, utcnow())
+        except PolicyBlocked as exc:
+            return exc
 
 
 async def check_can_send(
@@ -231,15 +230,37 @@ async def send(
     if not routing.default_configured(settings) and data.mailbox_id is None:
         async with db.read() as session:
             await check_can_send(session, settings, principal, data)
-    reserved, route = await _reserve_rotating(db, settings, principal, data)
+    texts, routes = await _plan(db, settings, principal, data)
+    # Mailbox rotation: best first; a full or paused one passes the send to the next. Each
+    # message is reserved only once its mailbox's connection is ready to take it, and the
+    # turn is kept until its outcome is recorded, so a crash leaves at most one message per
+    # connection `sending`.
+    for index, route in enumerate(routes):
+        mailer = route.mailer(settings)
+        async with mailer.turn():
+            reserved = await _reserve_on(db, settings, principal, data, texts, route)
+            if isinstance(reserved, Reserved):
+                return await _deliver_reserved(db, settings, route, mailer, reserved)
+        if reserved.reason not in NEXT_MAILBOX or index + 1 >= len(routes):
+            raise reserved
+    raise AssertionError("routing.candidates gives at least one mailbox")
+
+
+async def _deliver_reserved(
+    db: Database,
+    settings: Settings,
+    route: routing.Route,
+    mailer: smtp.Mailer,
+    reserved: Reserved,
+) -> AttemptOut:
+    """Steps 2 and 3 of an API send, inside the connection's turn."""
     attempt, campaign, lead = reserved.attempt, reserved.campaign, reserved.lead
     sender = route.sender
-
-    mailer = route.mailer(settings)
     if await delivery.deliver(db, settings, sender, mailer, attempt) is not None:
         raise DeliveryFailed()
 
-    # Follow-up texts may come from an LLM writer: written before the transaction opens. The
+    # Follow-up texts may come from an LLM writer: written before the transaction opens, still
+    # in the turn (the next message is reserved only once this one's outcome is recorded). The
     # message is already out, so a writer failure must not turn this into an error. A campaign
     # with a sequence follows up with its own steps instead.
     follow_up_days = [] if campaign.sequence else campaign.follow_up_days

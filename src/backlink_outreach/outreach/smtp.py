@@ -4,6 +4,12 @@ One SMTP connection per server configuration and event loop, guarded by a lock (
 must never carry two transactions at once). A burst reuses it: it stays open while sends follow
 each other (closed after `LINGER_SECONDS` without one) or while a worker pass holds `burst()`
 (closed when the pass ends).
+
+A send takes its `turn()` on the connection before it reserves its message (the attempt row
+`sending`, the cap slot) and keeps it until the outcome is recorded. A message reserved first and
+then queued for the connection would be `sending` while nothing of it is on the wire: killed
+mid-burst, a process left every queued one in doubt. Inside the turn at most one message per
+connection is, the one on the wire.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ class SmtpMailer:
         self._holders = 0
         self._idle_timer: asyncio.TimerHandle | None = None
         self._closer: asyncio.Task[None] | None = None
+        self._turn_of: asyncio.Task[object] | None = None  # the task whose turn it is
 
     def _new_client(self) -> aiosmtplib.SMTP:
         s = self.settings
@@ -84,22 +91,36 @@ class SmtpMailer:
                 async with self._lock:
                     await self._close()
 
-    async def send(self, sender: str, recipient: str, data: bytes, name: str) -> None:
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Wait until the connection is free, then keep it for one message: reserve it, `send`
+        it and record how it ended inside. Re-entrant within a task (`send` inside a turn uses
+        that turn)."""
+        task = asyncio.current_task()
+        if self._turn_of is not None and self._turn_of is task:
+            yield
+            return
         self._waiting += 1
         try:
             await self._lock.acquire()
         finally:
             self._waiting -= 1
+        self._turn_of = task
         if self._idle_timer is not None:
             self._idle_timer.cancel()
             self._idle_timer = None
         try:
-            await self._send_locked(sender, recipient, data)
+            yield
         finally:
+            self._turn_of = None
             self._lock.release()
             if self._waiting == 0 and self._holders == 0 and self._client is not None:
                 loop = asyncio.get_running_loop()
                 self._idle_timer = loop.call_later(LINGER_SECONDS, self._close_when_idle)
+
+    async def send(self, sender: str, recipient: str, data: bytes, name: str) -> None:
+        async with self.turn():
+            await self._send_locked(sender, recipient, data)
 
     def _close_when_idle(self) -> None:
         self._idle_timer = None
@@ -173,6 +194,11 @@ class OutboxMailer:
 
     @contextlib.asynccontextmanager
     async def burst(self) -> AsyncIterator[None]:
+        yield
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        # No connection to wait for: a file is written at once, whatever else is being written.
         yield
 
     async def send(self, sender: str, recipient: str, data: bytes, name: str) -> None:

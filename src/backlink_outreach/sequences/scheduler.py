@@ -20,8 +20,10 @@ message is reserved only when its lane reaches it, in its own short transaction 
    retry loop.
 
 SMTP runs outside the transaction; `delivery.record_sent` / `record_failed` settle the step and
-time the next one. A worker killed between the reservation and the record leaves the attempt
-(and its step) `sending`: `doctor` lists it and nothing re-sends it blindly.
+time the next one. Claim, SMTP and record happen inside the connection's turn
+(`smtp.SmtpMailer.turn`), so no step is reserved while it waits for the connection. A worker
+killed between the reservation and the record leaves the attempt (and its step) `sending`:
+`doctor` lists it and nothing re-sends it blindly.
 """
 
 from __future__ import annotations
@@ -178,17 +180,19 @@ async def _route_of(
 
 
 async def _drain(db: Database, settings: Settings, lane: Lane) -> int:
-    """Send a lane's steps in order over one connection."""
+    """Send a lane's steps in order over one connection, each claimed only in its turn on
+    that connection (lanes of mailboxes that share a server login share one)."""
     mailer = lane.route.mailer(settings)
     sent = 0
     async with mailer.burst():
         for item in lane.items:
-            async with db.write() as session:
-                outcome = await _claim(session, settings, lane.route, item, utcnow())
-            if outcome == "stop":
-                break
-            if isinstance(outcome, Claimed):
-                sent += await _deliver(db, settings, lane.route, mailer, outcome)
+            async with mailer.turn():
+                async with db.write() as session:
+                    outcome = await _claim(session, settings, lane.route, item, utcnow())
+                if outcome == "stop":
+                    break
+                if isinstance(outcome, Claimed):
+                    sent += await _deliver(db, settings, lane.route, mailer, outcome)
     return sent
 
 
