@@ -1,7 +1,9 @@
 """Webhooks (issue 18).
 
 - 10,000 events delivered by two `backlink-outreach worker` processes to a loopback receiver
-  (its own process), against a raw httpx loop posting the same bodies to it one by one.
+  (its own process), against a raw httpx loop posting the same bodies to it one by one. On
+  SQLite, and on PostgreSQL too when it is reachable (`TEST_DATABASE_URL`, see `common.py`),
+  where the two workers claim side by side with `FOR UPDATE SKIP LOCKED`.
 
 The outbox write's cost on the send path is `bench_outbox_write.py`.
 """
@@ -23,7 +25,7 @@ from backlink_outreach.db import utcnow
 from backlink_outreach.integrations import events
 from backlink_outreach.mailboxes import secrets as sealing
 from backlink_outreach.models import WebhookEndpoint
-from bench.common import bench_database
+from bench.common import bench_database, postgres_available
 from bench.report import Figure
 
 EVENTS = 10_000
@@ -56,11 +58,11 @@ async def _receiver() -> tuple[subprocess.Popen[bytes], int]:
     raise RuntimeError("receiver did not start")
 
 
-async def _delivery() -> list[Figure]:
+async def _delivery(backend: str) -> list[Figure]:
     receiver, port = await _receiver()
     url = f"http://127.0.0.1:{port}/hook"
     try:
-        async with bench_database("sqlite") as db:
+        async with bench_database(backend) as db:
             app_db = Database(db.engine)
             key = sealing.parse_key(KEY)
             async with app_db.write() as session:
@@ -87,7 +89,7 @@ async def _delivery() -> list[Figure]:
             with tempfile.TemporaryDirectory() as tmp:
                 env = {
                     **os.environ,
-                    "DATABASE_URL": db.url.replace("+aiosqlite", ""),
+                    "DATABASE_URL": db.url.replace("+aiosqlite", "").replace("+asyncpg", ""),
                     "AUTH_MODE": "dev",
                     "DATA_DIR": tmp,
                     "SECRETS_KEY": KEY,
@@ -117,10 +119,11 @@ async def _delivery() -> list[Figure]:
     finally:
         receiver.terminate()
         receiver.wait()
+    name = f"webhooks 10k, 2 workers ({backend})"
     return [
-        Figure("webhooks 10k, 2 workers (sqlite)", "s", ours, raw, "ratio <= 3 (raw httpx loop)"),
+        Figure(name, "s", ours, raw, "ratio <= 3 (raw httpx loop)"),
         Figure(
-            "webhooks 10k, 2 workers (sqlite)",
+            name,
             "deliveries/s",
             EVENTS / ours,
             EVENTS / raw,
@@ -131,4 +134,7 @@ async def _delivery() -> list[Figure]:
 
 
 async def run() -> list[Figure]:
-    return await _delivery()
+    figures = await _delivery("sqlite")
+    if await postgres_available():
+        figures += await _delivery("postgresql")
+    return figures

@@ -18,6 +18,7 @@ from tests.support.servers import free_port
 class Received:
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)  # when it was answered
 
 
 @dataclass

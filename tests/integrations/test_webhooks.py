@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -224,6 +225,58 @@ async def test_failures_are_retried_on_the_schedule_then_given_up(
         status = (await conn.execute(select(WebhookDelivery.status))).scalar_one()
         give_ups = (await conn.execute(select(WebhookEndpoint.give_ups_in_a_row))).scalar_one()
     assert status == "failed" and give_ups == 1
+
+
+async def test_a_slow_endpoint_does_not_hold_back_the_others_in_a_batch(
+    make_api: MakeApi, receiver: Receiver
+) -> None:
+    """Twice as many global slots as one endpoint may take: the slow endpoint's deliveries,
+    claimed first, time out in their own slots while the other endpoint's go straight through."""
+    settings = hook_settings(webhook_concurrency=2 * delivery.ENDPOINT_CONCURRENCY)
+    settings["webhook_timeout_seconds"] = 1.0
+    with Receiver(delay=3.0) as slow:
+        async with make_api(**settings) as api:
+            slow_hook = await _hook(api, slow.url, ["send.sent"], user="user_a")
+            fast_hook = await _hook(api, receiver.url, ["send.sent"], user="user_b")
+            earlier = utcnow() - timedelta(minutes=1)  # claimed (oldest due) first
+            async with api.app.state.database.write() as session:
+                items = [("user_a", "send.sent", {"n": n}) for n in range(12)]
+                await events.record_many(session, items, earlier)
+            for n in range(12):
+                await _record(api, "user_b", "send.sent", {"n": n})
+            started = time.monotonic()
+            assert await _run_duty(api) == 24
+            fast_log = (
+                await api.get(f"/webhooks/{fast_hook['id']}/deliveries", user="user_b")
+            ).json()
+            slow_log = (await api.get(f"/webhooks/{slow_hook['id']}/deliveries")).json()
+    assert len(receiver.received) == 12 and all(e["delivered"] for e in fast_log)
+    assert all(r.at - started < 1.0 for r in receiver.received)  # before any slow post timed out
+    assert len(slow_log) == 12 and all(e["error"] == "timed out" for e in slow_log)
+
+
+async def test_posts_start_only_in_the_first_half_of_the_lease(
+    make_api: MakeApi, db: Database
+) -> None:
+    """A slow endpoint's backlog bigger than the lease allows: what could not start in the
+    lease's first half is left untried and pending (due when the lease runs out), so no post
+    is still running when another worker may claim the row again."""
+    settings = hook_settings(webhook_lease_seconds=3.0)
+    settings["webhook_timeout_seconds"] = 1.0
+    with Receiver(delay=3.0) as slow:
+        async with make_api(**settings) as api:
+            await _hook(api, slow.url, ["send.sent"])
+            for n in range(3 * delivery.ENDPOINT_CONCURRENCY):
+                await _record(api, "user_a", "send.sent", {"n": n})
+            await _run_duty(api)
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(select(WebhookDelivery.status, WebhookDelivery.attempts))).all()
+    tried = [r for r in rows if r.attempts == 1]
+    untried = [r for r in rows if r.attempts == 0]
+    # A round of posts takes the 1 s timeout; the third round would start after 1.5 s.
+    assert len(tried) + len(untried) == len(rows) == 3 * delivery.ENDPOINT_CONCURRENCY
+    assert delivery.ENDPOINT_CONCURRENCY <= len(tried) <= 2 * delivery.ENDPOINT_CONCURRENCY
+    assert untried and all(r.status == "pending" for r in untried)
 
 
 def _seconds(later: str, earlier: str) -> int:
