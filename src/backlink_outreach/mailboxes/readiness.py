@@ -52,29 +52,29 @@ def settings_logins(
     """`mbx_default`'s SMTP and IMAP logins from the settings (None: that server is not set)."""
     timeout = settings.smtp_timeout_seconds
     ca_file = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
-    smtp_login = imap_login = None
-    if settings.smtp_host:
-        password = settings.smtp_password
-        smtp_login = checks.ServerLogin(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.smtp_security,
-            settings.smtp_username,
-            password.get_secret_value() if password else None,
-            timeout,
-            ca_file,
-        )
-    if settings.imap_host:
-        password = settings.imap_password
-        imap_login = checks.ServerLogin(
-            settings.imap_host,
-            settings.imap_port,
-            settings.imap_security,
-            settings.imap_username,
-            password.get_secret_value() if password else None,
-            timeout,
-            ca_file,
-        )
+
+    def login(
+        host: str | None, port: int, security: Any, username: str | None, password: Any
+    ) -> checks.ServerLogin | None:
+        if not host:
+            return None
+        secret = password.get_secret_value() if password else None
+        return checks.ServerLogin(host, port, security, username, secret, timeout, ca_file)
+
+    smtp_login = login(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_security,
+        settings.smtp_username,
+        settings.smtp_password,
+    )
+    imap_login = login(
+        settings.imap_host,
+        settings.imap_port,
+        settings.imap_security,
+        settings.imap_username,
+        settings.imap_password,
+    )
     return smtp_login, imap_login
 
 
