@@ -2,7 +2,8 @@
 a workspace with a webhook endpoint subscribed to `send.sent` and `lead.status_changed` (each
 send then writes two events) against the same sends in a workspace without one.
 
-Both apps run side by side in one process, each on its own SQLite database, and the sends
+Both apps run side by side in one process, each on its own database (SQLite, then PostgreSQL
+when it is available), and the sends
 alternate in rounds (the order flipping each round) so that both see the same machine: on a
 shared machine, two runs one after the other measure the neighbours as much as the code.
 Target: ratio <= 1.1, and under 0.2 ms added per send.
@@ -18,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import bench_api, bench_database
+from bench.common import bench_api, bench_database, postgres_available
 from bench.report import Figure
 
 SENDS = 400
@@ -49,6 +50,13 @@ async def _round(api: httpx.AsyncClient, campaign: str, lead_ids: list[str]) -> 
 
 
 async def run() -> list[Figure]:
+    figures = await _measure("sqlite")
+    if await postgres_available():
+        figures += await _measure("postgresql")
+    return figures
+
+
+async def _measure(backend: str) -> list[Figure]:
     with tempfile.TemporaryDirectory() as outbox:
         settings: dict[str, Any] = {
             "mail_outbox_dir": Path(outbox),
@@ -61,8 +69,8 @@ async def run() -> list[Figure]:
             "policy_workspace_daily_cap": 100_000,
         }
         async with contextlib.AsyncExitStack() as stack:
-            plain_db = await stack.enter_async_context(bench_database("sqlite"))
-            hooked_db = await stack.enter_async_context(bench_database("sqlite"))
+            plain_db = await stack.enter_async_context(bench_database(backend))
+            hooked_db = await stack.enter_async_context(bench_database(backend))
             plain = await stack.enter_async_context(bench_api(plain_db, **settings))
             hooked = await stack.enter_async_context(bench_api(hooked_db, **settings))
             sides = {
@@ -85,7 +93,7 @@ async def run() -> list[Figure]:
     if written != 2 * SENDS:
         raise RuntimeError(f"{written} events written for {SENDS} sends, expected {2 * SENDS}")
     with_ms, without_ms = seconds["with"] * 1000 / timed, seconds["without"] * 1000 / timed
-    name = f"send path, {timed} sends, interleaved (sqlite)"
+    name = f"send path, {timed} sends, interleaved ({backend})"
     return [
         Figure(name, "ms/send with endpoint", with_ms, without_ms, "ratio <= 1.1 (without)"),
         Figure(name, "ms added per send", with_ms - without_ms, None, "< 0.2"),

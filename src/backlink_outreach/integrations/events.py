@@ -13,12 +13,18 @@ transactions, so a new or disabled endpoint counts from the next transaction on)
 
 `data` may be a mapping or a callable that makes one: the callable runs only when someone
 subscribes, so callers on hot paths (a send) pay for no serialization otherwise.
+
+`batch(session)` gathers what is recorded inside it into the same two INSERTs, written when the
+block ends: a send records `lead.status_changed` and `send.sent` (and a refusal its bounce) in
+different modules, and each INSERT is a round trip (on aiosqlite, a thread hop that cost about
+0.5 ms of the send path per statement when it was measured).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, cast, get_args
 
@@ -38,6 +44,7 @@ Data = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 Subscribers = dict[str, list[tuple[str, frozenset[str]]]]
 
 _CACHE_KEY = "backlink_outreach.integrations.subscribers"
+_BATCH_KEY = "backlink_outreach.integrations.batch"
 _EVENTS = cast(Table, OutboxEvent.__table__)
 _DELIVERIES = cast(Table, WebhookDelivery.__table__)
 _ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
@@ -122,13 +129,14 @@ async def record(
 async def record_many(
     session: AsyncSession, items: Sequence[tuple[str, str, Data]], now: datetime
 ) -> list[str | None]:
-    """`record` for many events at once: two INSERTs whatever the count."""
+    """`record` for many events at once: two INSERTs whatever the count (inside `batch`, none
+    until it ends)."""
     if not items:
         return []
     found = await subscribers(session, (workspace_id for workspace_id, _, _ in items))
     ids: list[str | None] = []
-    events: list[dict[str, Any]] = []
-    deliveries: list[dict[str, Any]] = []
+    pending = session.info.get(_BATCH_KEY)
+    events, deliveries = pending if pending is not None else ([], [])
     for workspace_id, type_, data in items:
         targets = subscribed(found, workspace_id, type_)
         if not targets:
@@ -145,12 +153,36 @@ async def record_many(
                 "created_at": now,
             }
         )
-        deliveries += [delivery_row(event_id, endpoint_id, now) for endpoint_id in targets]
+        deliveries.extend(delivery_row(event_id, endpoint_id, now) for endpoint_id in targets)
         ids.append(event_id)
+    if pending is None:
+        await _write(session, events, deliveries)
+    return ids
+
+
+@contextlib.asynccontextmanager
+async def batch(session: AsyncSession) -> AsyncIterator[None]:
+    """Events recorded inside the block are written together when it ends, in the order they
+    were recorded. An exception in the block writes none of them (they describe work that
+    failed with it); inside another batch, the outer one writes them."""
+    if _BATCH_KEY in session.info:
+        yield
+        return
+    pending: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
+    session.info[_BATCH_KEY] = pending
+    try:
+        yield
+    finally:
+        del session.info[_BATCH_KEY]
+    await _write(session, *pending)
+
+
+async def _write(
+    session: AsyncSession, events: list[dict[str, Any]], deliveries: list[dict[str, Any]]
+) -> None:
     if events:
         await session.execute(insert(_EVENTS), events)
         await session.execute(insert(_DELIVERIES), deliveries)
-    return ids
 
 
 def delivery_row(event_id: str, endpoint_id: str, now: datetime) -> dict[str, Any]:

@@ -8,6 +8,10 @@ without webhooks, one query finds the leads' workspaces together with their enab
 Only when an endpoint subscribes to `lead.status_changed` are the leads read (locked, so the
 status read is the one the lifecycle's UPDATE changes) and their new status worked out from the
 lifecycle's plan: `ends[i]` is where a lead in `LEAD_STATUSES[i]` ends up.
+
+A small batch (a send, a reply: one lead) reads its rows in that same query instead: a second
+round trip cost more than reading a few rows nobody may need (measured on the send path: about
+0.7 ms on aiosqlite).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ LEAD_CHANGED = "lead.status_changed"
 _LEADS = cast(Table, Lead.__table__)
 _ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
 _OUT_COLUMNS = tuple(_LEADS.c[name] for name in LeadOut.model_fields)
+# Up to this many leads, their rows come with the endpoints (see the module's docstring).
+READ_WITH_ENDPOINTS = 20
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,26 @@ def _among(column: Any, chunk: Sequence[str]) -> Any:
     return column == chunk[0] if len(chunk) == 1 else column.in_(chunk)
 
 
+def _endpoints_joined() -> Any:
+    """The leads, each with its workspace's enabled endpoints (a row per endpoint, or one with
+    NULLs when there is none)."""
+    return _LEADS.outerjoin(
+        _ENDPOINTS,
+        and_(
+            _ENDPOINTS.c.workspace_id == _LEADS.c.workspace_id,
+            _ENDPOINTS.c.status == "enabled",
+        ),
+    )
+
+
+def _add_endpoint(
+    found: events.Subscribers, workspace_id: str, endpoint_id: str | None, types: Any
+) -> None:
+    endpoints = found.setdefault(workspace_id, [])
+    if endpoint_id is not None and all(e != endpoint_id for e, _ in endpoints):
+        endpoints.append((endpoint_id, frozenset(types or ())))
+
+
 async def _endpoints_of_leads(
     session: AsyncSession, lead_ids: list[str], where: Sequence[Any] = ()
 ) -> set[str]:
@@ -65,23 +91,52 @@ async def _endpoints_of_leads(
     for chunk in in_batches(lead_ids):
         rows = await session.execute(
             select(_LEADS.c.workspace_id, _ENDPOINTS.c.id, _ENDPOINTS.c.events)
-            .select_from(_LEADS)
-            .outerjoin(
-                _ENDPOINTS,
-                and_(
-                    _ENDPOINTS.c.workspace_id == _LEADS.c.workspace_id,
-                    _ENDPOINTS.c.status == "enabled",
-                ),
-            )
+            .select_from(_endpoints_joined())
             .where(_among(_LEADS.c.id, chunk), *where)
         )
         for workspace_id, endpoint_id, types in rows:
             workspaces.add(workspace_id)
-            endpoints = found.setdefault(workspace_id, [])
-            if endpoint_id is not None and all(e != endpoint_id for e, _ in endpoints):
-                endpoints.append((endpoint_id, frozenset(types or ())))
+            _add_endpoint(found, workspace_id, endpoint_id, types)
     events.remember(session, found)
     return workspaces
+
+
+async def _read_with_endpoints(
+    session: AsyncSession,
+    lead_ids: list[str],
+    ends: Mapping[str, Sequence[LeadStatus]],
+    now: datetime,
+    where: Sequence[Any],
+) -> list[tuple[str, str, events.Data]]:
+    """A small batch's changes: its leads (locked) and their endpoints in one query."""
+    rows = await session.execute(
+        select(
+            *_OUT_COLUMNS,
+            _LEADS.c.workspace_id,
+            _ENDPOINTS.c.id.label("endpoint_id"),
+            _ENDPOINTS.c.events.label("endpoint_events"),
+        )
+        .select_from(_endpoints_joined())
+        .where(_among(_LEADS.c.id, lead_ids), *where)
+        .order_by(_LEADS.c.id)
+        .with_for_update(of=_LEADS)
+    )
+    found: events.Subscribers = {}
+    leads: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        values = dict(row._mapping)
+        workspace_id = values.pop("workspace_id")
+        _add_endpoint(found, workspace_id, values.pop("endpoint_id"), values.pop("endpoint_events"))
+        leads.setdefault(values["id"], {**values, "workspace_id": workspace_id})
+    events.remember(session, found)
+    items: list[tuple[str, str, events.Data]] = []
+    for values in leads.values():
+        workspace_id = values.pop("workspace_id")
+        if events.subscribed(found, workspace_id, LEAD_CHANGED):
+            item = _change(workspace_id, values, ends, now)
+            if item is not None:
+                items.append(item)
+    return items
 
 
 async def record_lead_changes(
@@ -94,7 +149,9 @@ async def record_lead_changes(
     """`where`: further conditions on the leads (a caller whose own UPDATE is narrowed to a
     campaign and the caller's workspaces passes the same, so no other lead is read)."""
     items: list[tuple[str, str, events.Data]] = []
-    if ends:
+    if 0 < len(ends) <= READ_WITH_ENDPOINTS:
+        items += await _read_with_endpoints(session, sorted(ends), ends, now, where)
+    elif ends:
         lead_ids = sorted(ends)
         workspaces = await _endpoints_of_leads(session, lead_ids, where)
         known = events.known(session)
@@ -138,13 +195,25 @@ async def _status_changes(
         )
         for row in rows:
             values = dict(row._mapping)
-            workspace_id = values.pop("workspace_id")
-            old: LeadStatus = values["status"]
-            new = ends[values["id"]][LEAD_STATUSES.index(old)]
-            if new == old:
-                continue
-            values.update(status=new, updated_at=now)
-            data = LeadOut.model_validate(values).model_dump(mode="json")
-            data["previous_status"] = old
-            items.append((workspace_id, LEAD_CHANGED, data))
+            item = _change(values.pop("workspace_id"), values, ends, now)
+            if item is not None:
+                items.append(item)
     return items
+
+
+def _change(
+    workspace_id: str,
+    values: dict[str, Any],
+    ends: Mapping[str, Sequence[LeadStatus]],
+    now: datetime,
+) -> tuple[str, str, events.Data] | None:
+    """The `lead.status_changed` event of a lead row (its `LeadOut` columns), or None when the
+    plan leaves its status as it is."""
+    old: LeadStatus = values["status"]
+    new = ends[values["id"]][LEAD_STATUSES.index(old)]
+    if new == old:
+        return None
+    values.update(status=new, updated_at=now)
+    data = LeadOut.model_validate(values).model_dump(mode="json")
+    data["previous_status"] = old
+    return (workspace_id, LEAD_CHANGED, data)

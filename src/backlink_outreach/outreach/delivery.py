@@ -113,40 +113,42 @@ async def record_sent(
     given by an API send), else the part 1 follow-ups (`drafts`). A follow-up or a sequence
     step: its row marked sent (sent is sent: a stop that raced with the delivery does not undo
     it), and a step's next one timed."""
-    await session.execute(
-        update(OutreachAttempt)
-        .where(OutreachAttempt.id == attempt.id)
-        .values(status="sent", sent_at=sent_at, error=None)
-    )
-    if attempt.mailbox_id is not None:
-        await health.record_send(
-            session, attempt.mailbox_id, attempt.id, hard_bounce=False, now=sent_at
+    # Its events (`lead.status_changed`, `send.sent`) in one INSERT.
+    async with outbox.batch(session):
+        await session.execute(
+            update(OutreachAttempt)
+            .where(OutreachAttempt.id == attempt.id)
+            .values(status="sent", sent_at=sent_at, error=None)
         )
-    if attempt.kind == "initial":
-        await lifecycle.apply(session, [lifecycle.Event("sent", attempt.lead_id)], sent_at)
-    if step_id is not None:
-        await steps.settle_sent(session, step_id, sent_at, jitter_seconds, campaign)
-    elif campaign is not None and steps.has_sequence(campaign) and attempt.kind == "initial":
-        await steps.started_by_send(
+        if attempt.mailbox_id is not None:
+            await health.record_send(
+                session, attempt.mailbox_id, attempt.id, hard_bounce=False, now=sent_at
+            )
+        if attempt.kind == "initial":
+            await lifecycle.apply(session, [lifecycle.Event("sent", attempt.lead_id)], sent_at)
+        if step_id is not None:
+            await steps.settle_sent(session, step_id, sent_at, jitter_seconds, campaign)
+        elif campaign is not None and steps.has_sequence(campaign) and attempt.kind == "initial":
+            await steps.started_by_send(
+                session,
+                campaign,
+                lead_id=attempt.lead_id,
+                attempt_id=attempt.id,
+                mailbox_id=attempt.mailbox_id,
+                sent_at=sent_at,
+                jitter_seconds=jitter_seconds,
+            )
+        elif attempt.kind == "initial":
+            await followups.schedule(session, attempt, sent_at, list(drafts))
+        elif follow_up_id is not None:
+            await _settle_follow_up(session, follow_up_id, "sent", None, sent_at)
+        await outbox.record(
             session,
-            campaign,
-            lead_id=attempt.lead_id,
-            attempt_id=attempt.id,
-            mailbox_id=attempt.mailbox_id,
-            sent_at=sent_at,
-            jitter_seconds=jitter_seconds,
+            attempt.workspace_id,
+            "send.sent",
+            lambda: payloads.attempt(attempt, status="sent", sent_at=sent_at, error=None),
+            sent_at,
         )
-    elif attempt.kind == "initial":
-        await followups.schedule(session, attempt, sent_at, list(drafts))
-    elif follow_up_id is not None:
-        await _settle_follow_up(session, follow_up_id, "sent", None, sent_at)
-    await outbox.record(
-        session,
-        attempt.workspace_id,
-        "send.sent",
-        lambda: payloads.attempt(attempt, status="sent", sent_at=sent_at, error=None),
-        sent_at,
-    )
 
 
 async def record_failed(
@@ -159,47 +161,49 @@ async def record_failed(
 ) -> None:
     """The attempt failed (its cap slot is free again). A permanent refusal of the recipient is
     a hard bounce for the lead's lifecycle (suppressed, bounced unless placed, steps stopped)."""
-    now = utcnow()
-    await session.execute(
-        update(OutreachAttempt)
-        .where(OutreachAttempt.id == attempt.id)
-        .values(
-            status="failed",
-            error=failure.error,
-            smtp_code=failure.smtp_code,
-            permanent_failure=failure.permanent_recipient,
-        )
-    )
-    if follow_up_id is not None:
-        await _settle_follow_up(session, follow_up_id, "failed", failure.error, now)
-    if step_id is not None:
-        await steps.settle_failed(session, step_id, failure.error, now)
-    await outbox.record(
-        session,
-        attempt.workspace_id,
-        "send.failed",
-        lambda: payloads.attempt(
-            attempt,
-            status="failed",
-            error=failure.error,
-            smtp_code=failure.smtp_code,
-            permanent_failure=failure.permanent_recipient,
-        ),
-        now,
-    )
-    if failure.permanent_recipient:
-        if attempt.mailbox_id is not None:
-            # A permanent refusal is one of the mailbox's sends, and a hard bounce.
-            await health.record_send(
-                session, attempt.mailbox_id, attempt.id, hard_bounce=True, now=now
+    # Its events (`send.failed`, and a refusal's `bounce.received` and status change) at once.
+    async with outbox.batch(session):
+        now = utcnow()
+        await session.execute(
+            update(OutreachAttempt)
+            .where(OutreachAttempt.id == attempt.id)
+            .values(
+                status="failed",
+                error=failure.error,
+                smtp_code=failure.smtp_code,
+                permanent_failure=failure.permanent_recipient,
             )
-        refusal = lifecycle.Suppress(
-            attempt.workspace_id, attempt.recipient_email, "bounce", failure.error
         )
-        event = lifecycle.Event(
-            "hard_bounce", attempt.lead_id, suppress=refusal, attempt_id=attempt.id
+        if follow_up_id is not None:
+            await _settle_follow_up(session, follow_up_id, "failed", failure.error, now)
+        if step_id is not None:
+            await steps.settle_failed(session, step_id, failure.error, now)
+        await outbox.record(
+            session,
+            attempt.workspace_id,
+            "send.failed",
+            lambda: payloads.attempt(
+                attempt,
+                status="failed",
+                error=failure.error,
+                smtp_code=failure.smtp_code,
+                permanent_failure=failure.permanent_recipient,
+            ),
+            now,
         )
-        await lifecycle.apply(session, [event], now)
+        if failure.permanent_recipient:
+            if attempt.mailbox_id is not None:
+                # A permanent refusal is one of the mailbox's sends, and a hard bounce.
+                await health.record_send(
+                    session, attempt.mailbox_id, attempt.id, hard_bounce=True, now=now
+                )
+            refusal = lifecycle.Suppress(
+                attempt.workspace_id, attempt.recipient_email, "bounce", failure.error
+            )
+            event = lifecycle.Event(
+                "hard_bounce", attempt.lead_id, suppress=refusal, attempt_id=attempt.id
+            )
+            await lifecycle.apply(session, [event], now)
 
 
 async def _settle_follow_up(
