@@ -25,9 +25,22 @@ whole campaign (27-500 ms). `q` is a substring, so no B-tree narrows it; on Post
 
 from __future__ import annotations
 
-from typing import Any, Literal, cast, get_args
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, NamedTuple, cast, get_args
 
-from sqlalchemy import ColumnElement, Table, bindparam, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import pages
@@ -75,11 +88,22 @@ KEYSETS: dict[str, pages.Keyset] = {
 _SEARCHED = ("domain", "website_title", "contact_email", "contact_name")
 
 
+def _pattern(q: str) -> str:
+    """`q` as a LIKE pattern for a substring, its own LIKE wildcards escaped."""
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _matching(patterns: Sequence[Any]) -> ColumnElement[bool]:
+    """A case-blind LIKE of each searched column against its pattern (a value or a bound
+    parameter): any of them matches."""
+    columns = (_LEADS.c[name] for name in _SEARCHED)
+    return or_(*(column.ilike(p, escape="\\") for column, p in zip(columns, patterns, strict=True)))
+
+
 def _matches(q: str) -> ColumnElement[bool]:
     """`q` as a case-blind substring of any searched column (LIKE wildcards in it escaped)."""
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    return or_(*(_LEADS.c[name].ilike(pattern, escape="\\") for name in _SEARCHED))
+    return _matching([_pattern(q)] * len(_SEARCHED))
 
 
 def _descending_nulls_last(statement: Any, keyset: pages.Keyset, page: pages.Page) -> list[Any]:

@@ -391,14 +391,16 @@ async def _file(session: AsyncSession, filed: list[Filed], now: datetime) -> Non
     rows = [item.row for item in filed]
     await soft_bounces.upgrade_repeated(session, rows)
     await session.execute(_REPLIES.insert(), [row.values() for row in rows])
-    await lifecycle.apply(session, effects.events_for(filed), now)
-    # Unmatched mail is nobody's reply yet: no `reply.received` until it is filed under a lead.
-    await outbox.record_many(
-        session,
-        [
-            (row.workspace_id, "reply.received", functools.partial(payloads.reply, row))
-            for row in rows
-            if not row.unmatched
-        ],
-        now,
-    )
+    # Their events (status changes, bounces, `reply.received`) in one INSERT.
+    async with outbox.batch(session):
+        await lifecycle.apply(session, effects.events_for(filed), now)
+        # Unmatched mail is nobody's reply yet: no `reply.received` until it is filed under a lead.
+        await outbox.record_many(
+            session,
+            [
+                (row.workspace_id, "reply.received", functools.partial(payloads.reply, row))
+                for row in rows
+                if not row.unmatched
+            ],
+            now,
+        )
