@@ -27,6 +27,8 @@ REQUESTS = [
     "Please never contact me again.",
     "Don't write to me anymore.",
     "Cease all communication.",
+    "I don't want to receive these emails anymore.",
+    "Remove this address from your database",
     "Please stop spamming me.",
     "Bitte streichen Sie mich aus Ihrem Verteiler.",
     "Bitte nehmen Sie mich aus Ihrem Verteiler.",
@@ -52,6 +54,9 @@ REQUESTS = [
     "Dejen de enviarme correos.",
     "Por favor no me contacten más.",
     "Bórrenme de su lista.",
+    "Por favor, elimíname de tu lista.",
+    "Sácame de tu lista, gracias.",
+    "Borra mi correo de tu base de datos.",
     "No deseo recibir más correos.",
     "Per favore cancellatemi dalla vostra lista.",
     "Non scrivetemi più.",
@@ -66,6 +71,7 @@ REQUESTS = [
     "Verwijder mijn e-mailadres alstublieft.",
     "Neem geen contact meer met mij op.",
     "Schrijf me uit aub.",
+    "Haal me alsjeblieft van jullie lijst.",
     "Por favor, remova meu e-mail da sua lista.",
     "Pare de me enviar e-mails.",
     "Não me enviem mais e-mails.",
@@ -87,6 +93,7 @@ NOT_REQUESTS = [
     "Sure, I can take a look. No need to remove anything.",
     "Nein danke.",
     "Je vous remercie, nous allons regarder.",
+    "Not at this time, thanks.",
 ]
 
 
@@ -99,3 +106,19 @@ def test_every_unsubscribe_wording_is_read_as_one(text: str) -> None:
 @pytest.mark.parametrize("text", NOT_REQUESTS)
 def test_words_that_only_look_like_a_request_are_not_one(text: str) -> None:
     assert classify_text(text).classification != "unsubscribe"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Not at this time, thanks.", "not_interested"),
+        ("Not at the moment, sorry.", "not_interested"),
+        ("Maria is no longer with Acme.", "wrong_person"),
+        ("I'm not with Acme Media anymore, try their editor.", "wrong_person"),
+        ("She is not with the company since May.", "wrong_person"),
+    ],
+)
+def test_not_at_this_time_is_a_no_and_not_with_the_company_a_wrong_person(
+    text: str, expected: str
+) -> None:
+    assert classify_text(text).classification == expected

@@ -31,14 +31,15 @@ def _rx(alternatives: list[str]) -> re.Pattern[str]:
 UNSUBSCRIBE: list[str] = [
     # English
     r"unsubscribe( me)?",
-    r"remove (me|us|my (e-?mail|address|details|data))( from)?",
+    r"remove (me|us|(my|our|this) (e-?mail |contact )?(e-?mail|address|details|data))( from)?",
     r"take (me|us|my (e-?mail|address)) off",
     r"stop (e-?mailing|emailing|contacting|sending|writing to|messaging) (me|us)",
     r"(do not|don't|never) (e-?mail|contact|write to|message) (me|us)( again)?",
     r"opt(ed)?[- ]?out",
     r"no more e-?mails?",
     r"delete my (e-?mail|address|data|details)",
-    r"(i|we) (do not|don't|no longer) (want|wish) (to (receive|get) )?(any )?(more |further )?"
+    r"(i|we) (do not|don't|no longer) (want|wish) (to (receive|get) )?"
+    r"(any |these |those |your |such )?(more |further )?"
     r"(e-?mails?|messages?|mails?|newsletters?|communications?|contact)",
     r"opt (me|us) out",
     r"cease (all )?(communications?|contact|e-?mails?|e-?mailing)",
@@ -87,6 +88,8 @@ UNSUBSCRIBE: list[str] = [
     r"escribirnos|contactarnos|mandarnos)",
     r"no (quiero|deseo) recibir",
     r"(elimín|elimin|quít|quit|sáqu|saqu)e(n)?me",
+    r"(elimín|elimin|quít|quit|sác|sac|bórr|borr)a(me|nos)",  # the informal imperative
+    r"(elimina|quita|saca|borra) (mi|nuestro|nuestra) (correo|e-?mail|dirección|contacto|datos)",
     r"cancelar (la |mi )?suscripción",
     r"desuscribir(me)?",
     # Italian
@@ -114,7 +117,7 @@ UNSUBSCRIBE: list[str] = [
     r"(stuur|stuurt|mail|mailt) (me|mij|ons) geen",
     r"geen contact (meer )?(met (mij|me|ons) )?(meer )?op",
     r"(wil|willen) geen (e-?mails|mails|berichten|nieuwsbrieven) meer",
-    r"haal (mij|me|ons) (van|uit)",
+    r"haal (mij|me|ons) (\w+ ){0,2}(van|uit)",  # "haal me alsjeblieft van ..."
     r"geen (e-?mails|mails|berichten) meer",
     r"niet meer (mailen|contacteren|benaderen|e-?mailen)",
     # Portuguese
@@ -139,7 +142,10 @@ RULES: list[Rule] = [
         0.85,
         {
             "any": [
-                r"(no longer|not) (with|at|working (at|for)) (the company|\w+)",
+                r"no longer (with|at|working (at|for)) (the company|\w+)",
+                # "not at": only with the company or "anymore" ("not at this time" is a no)
+                r"not (with|at|working (at|for)) the company",
+                r"not (with|at|working (at|for)) [\w.&-]+( [\w.&-]+)? any ?(more|longer)",
                 r"(has|have) left (the company|\w+)",
                 r"(he|she|they) (has|have) left",
                 r"left the company",
@@ -199,7 +205,7 @@ RULES: list[Rule] = [
                 r"(we|i) (do not|don't) (accept|offer|do|publish|allow|need|want)",
                 r"no,? thanks?( you)?",
                 r"no thank you",
-                r"not at this time",
+                r"not at (this time|the moment|this point|present)",
                 r"not (right )?now",
                 r"(we|i) (will|'ll) pass",
                 r"pass on this",
