@@ -216,6 +216,28 @@ CASES: list[tuple[str, str, dict[str, str], str]] = [
         {},
         "Elle ne travaille plus ici, elle ne fait plus partie de l'équipe.",
     ),
+    (
+        "wrong_person",
+        "Re: Article",
+        {},
+        "Je ne suis pas la bonne personne, contactez plutôt marie@site.test.",
+    ),
+    (
+        "wrong_person",
+        "Re: Artículo",
+        {},
+        "No soy la persona adecuada, escriba a redaccion@sitio.test.",
+    ),
+    ("wrong_person", "Re: Gastbeitrag", {}, "Ich bin nicht der richtige Ansprechpartner dafür."),
+    (
+        "wrong_person",
+        "Re: Artikel",
+        {},
+        "Ik ben niet de juiste persoon hiervoor, mail naar redactie@site.test.",
+    ),
+    ("not_interested", "Re: Articolo", {}, "Grazie, ma non pubblichiamo articoli di terzi."),
+    ("not_interested", "Re: Article", {}, "Merci, mais nous ne publions pas d'articles invités."),
+    ("interested", "Re: Artikel", {}, "Prima, stuur maar een paar onderwerpen."),
     # payment_request
     ("payment_request", "Re: Guest post", {}, "Our fee for a sponsored post is $150." + Q),
     (

@@ -57,6 +57,7 @@ REQUESTS = [
     "Por favor, elimíname de tu lista.",
     "Sácame de tu lista, gracias.",
     "Borra mi correo de tu base de datos.",
+    "No vuelvan a escribirme, por favor.",
     "No deseo recibir más correos.",
     "Per favore cancellatemi dalla vostra lista.",
     "Non scrivetemi più.",
@@ -65,6 +66,7 @@ REQUESTS = [
     "Non desidero ricevere altre email.",
     "Toglietemi dalla lista.",
     "Non contattatemi più, grazie.",
+    "Per favore non ricontattatemi.",
     "Graag van jullie mailinglijst verwijderd worden.",
     "Stuur me geen e-mails meer.",
     "Ik wil geen mails meer ontvangen.",
@@ -72,6 +74,7 @@ REQUESTS = [
     "Neem geen contact meer met mij op.",
     "Schrijf me uit aub.",
     "Haal me alsjeblieft van jullie lijst.",
+    "Mail me alsjeblieft niet meer.",
     "Por favor, remova meu e-mail da sua lista.",
     "Pare de me enviar e-mails.",
     "Não me enviem mais e-mails.",
@@ -79,6 +82,7 @@ REQUESTS = [
     "Não entre mais em contato comigo.",
     "Por favor me tirem da lista.",
     "Deixem de me mandar mensagens.",
+    "Não voltem a me contatar.",
 ]
 NOT_REQUESTS = [
     "Sounds good, please send the draft.",
@@ -94,6 +98,7 @@ NOT_REQUESTS = [
     "Nein danke.",
     "Je vous remercie, nous allons regarder.",
     "Not at this time, thanks.",
+    "Non mandatemi la bozza prima di lunedì.",
 ]
 
 

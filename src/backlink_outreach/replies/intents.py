@@ -87,6 +87,7 @@ UNSUBSCRIBE: list[str] = [
     r"(dejen|deje|dejad|dejar) de (enviarme|escribirme|contactarme|mandarme|enviarnos|"
     r"escribirnos|contactarnos|mandarnos)",
     r"no (quiero|deseo) recibir",
+    r"no (vuelvan|vuelva|vuelvas) a (escribir|contactar|enviar|mandar)(me|nos)",
     r"(elimín|elimin|quít|quit|sáqu|saqu)e(n)?me",
     r"(elimín|elimin|quít|quit|sác|sac|bórr|borr)a(me|nos)",  # the informal imperative
     r"(elimina|quita|saca|borra) (mi|nuestro|nuestra) (correo|e-?mail|dirección|contacto|datos)",
@@ -105,6 +106,7 @@ UNSUBSCRIBE: list[str] = [
     r"non (mi|ci) (scrivete|contattate|inviate|mandate) più",
     r"non (voglio|desidero) (più )?ricevere",
     r"non (contattatemi|scrivetemi|contattarmi|scrivermi) più",
+    r"non (ricontattatemi|ricontattarmi|ricontattateci|ricontattarci)",
     r"cancellare (la mia iscrizione|il mio indirizzo|la mia e-?mail)",
     r"annulla(re)? (l')?iscrizione",
     # Dutch
@@ -120,6 +122,7 @@ UNSUBSCRIBE: list[str] = [
     r"haal (mij|me|ons) (\w+ ){0,2}(van|uit)",  # "haal me alsjeblieft van ..."
     r"geen (e-?mails|mails|berichten) meer",
     r"niet meer (mailen|contacteren|benaderen|e-?mailen)",
+    r"(mail|e-?mail|contacteer|benader) (me|mij|ons) (\w+ )?niet meer",
     # Portuguese
     r"descadastr\w+",
     r"cancelar (a |minha )?(inscrição|assinatura)",
@@ -131,6 +134,7 @@ UNSUBSCRIBE: list[str] = [
     r"não (me |nos )?(entre|entrem) (mais )?em contato",
     r"não (quero|desejo) (mais )?receber",
     r"não me (contate|envie|mande|contatem|enviem|mandem)",
+    r"não (volte|voltem) a (me |nos )?(contatar|escrever|enviar|mandar)",
     r"parar de (enviar|receber)",
     r"(excluir|exclua|apagar|apague) (o )?meu (e-?mail|endereço|contato)",
 ]
@@ -155,12 +159,20 @@ RULES: list[Rule] = [
                 r"(i'm|i am) not (responsible|in charge|the (right )?person)",
                 r"(please )?(contact|reach out to|write to|email) (my colleague|our \w+ team)",
             ],
-            "de": [r"nicht (mehr )?(zuständig|im unternehmen)", r"arbeitet nicht mehr"],
-            "fr": [r"ne (travaille|fait) plus partie", r"ne travaille plus"],
-            "es": [r"ya no trabaja"],
-            "it": [r"non lavora più"],
-            "nl": [r"werkt (hier )?niet meer"],
-            "pt": [r"não trabalha mais"],
+            "de": [
+                r"nicht (mehr )?(zuständig|im unternehmen)",
+                r"arbeitet nicht mehr",
+                r"nicht (der|die) richtige (ansprechpartner(in)?|person|kontakt)",
+            ],
+            "fr": [
+                r"ne (travaille|fait) plus partie",
+                r"ne travaille plus",
+                r"pas (la bonne|le bon) (personne|interlocuteur|interlocutrice|contact)",
+            ],
+            "es": [r"ya no trabaja", r"no soy la persona (adecuada|indicada|correcta)"],
+            "it": [r"non lavora più", r"non sono la persona (giusta|adatta|corretta)"],
+            "nl": [r"werkt (hier )?niet meer", r"niet de (juiste|goede) (persoon|contactpersoon)"],
+            "pt": [r"não trabalha mais", r"não sou a pessoa (certa|indicada|correta)"],
         },
     ),
     Rule(
@@ -227,6 +239,7 @@ RULES: list[Rule] = [
                 r"non,? merci",
                 r"ne (nous|m')intéresse pas",
                 r"nous n'acceptons pas",
+                r"nous ne publions pas",
                 r"non",
             ],
             "es": [
@@ -234,6 +247,7 @@ RULES: list[Rule] = [
                 r"no estamos interesados",
                 r"no,? gracias",
                 r"no aceptamos",
+                r"no publicamos",
                 r"no",
             ],
             "it": [
@@ -241,6 +255,7 @@ RULES: list[Rule] = [
                 r"non (mi|ci) interessa",
                 r"no,? grazie",
                 r"non accettiamo",
+                r"non pubblichiamo",
                 r"no",
             ],
             "nl": [
@@ -248,6 +263,7 @@ RULES: list[Rule] = [
                 r"niet geïnteresseerd",
                 r"nee,? (bedankt|dank je|dank u)",
                 r"wij accepteren geen",
+                r"(wij|we) publiceren geen",
                 r"nee",
             ],
             "pt": [
@@ -255,6 +271,7 @@ RULES: list[Rule] = [
                 r"não (estou|estamos) interessad[oa]s?",
                 r"não,? obrigad[oa]",
                 r"não aceitamos",
+                r"não publicamos",
                 r"não me interessa",
                 r"não",
             ],
@@ -283,7 +300,7 @@ RULES: list[Rule] = [
             "fr": [r"intéressée?s?", r"avec plaisir", r"oui"],
             "es": [r"interesad[oa]s?", r"sí", r"claro"],
             "it": [r"interessat[oi]", r"volentieri", r"sì"],
-            "nl": [r"geïnteresseerd", r"graag", r"ja"],
+            "nl": [r"geïnteresseerd", r"graag", r"ja", r"prima", r"stuur (maar|gerust)"],
             "pt": [r"interessad[oa]s?", r"sim", r"claro"],
         },
     ),
