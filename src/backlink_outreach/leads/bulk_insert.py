@@ -3,6 +3,9 @@ added by a concurrent request a moment ago)."""
 
 from __future__ import annotations
 
+import functools
+import itertools
+import operator
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -15,6 +18,7 @@ from ..models import Lead
 
 _TABLE = cast(Table, Lead.__table__)
 _COLUMNS = tuple(column.name for column in _TABLE.columns)
+_ID = _COLUMNS.index("id")
 _CONFLICT = "ON CONFLICT (campaign_id, domain) DO NOTHING"
 _SQLITE_INSERT = (
     f"INSERT INTO leads ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
@@ -26,6 +30,8 @@ Processor = Callable[[Any], Any]
 
 async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     """Insert the rows (dicts of every column); return how many were inserted."""
+    if not rows:  # no statement has an empty form on every route
+        return 0
     connection = await session.connection()
     if connection.dialect.name == "sqlite":
         return await _insert_sqlite(connection, rows)
@@ -71,37 +77,74 @@ async def _insert_asyncpg(connection: AsyncConnection, rows: list[dict[str, Any]
     spent about 1 s of client CPU on the 100,000 rows of a CSV import, processing each row's
     parameters and sending them in several statements one after the other; asyncpg encodes
     arrays in C, and one round trip per batch lets the next batch be validated meanwhile.
+
+    A column with one value in every row (the campaign, the times, the status, a field no row
+    has) goes as one value, not an array: encoding array elements was most of what remained of
+    the client's time, and it is time the database waits for the next batch. `id` always goes
+    as an array, so unnest yields one row per lead.
+
     Rows come out of unnest in array order, so within a batch the first row of a domain wins,
     as with a VALUES list, and ON CONFLICT DO NOTHING skips the rest. The count is the
     statement's own ("INSERT 0 n"), no ids sent back."""
     columns = [[row[name] for row in rows] for name in _COLUMNS]
     for index, processor in _binders(connection.dialect):
         columns[index] = _processed(columns[index], processor)
-    result = await connection.exec_driver_sql(_unnest_insert(connection.dialect), tuple(columns))
+    shared = tuple(index != _ID and _one_value(values) for index, values in enumerate(columns))
+    params = tuple(
+        values[0] if one else values for values, one in zip(columns, shared, strict=True)
+    )
+    result = await connection.exec_driver_sql(
+        _unnest_insert(_elements(connection.dialect), shared), params
+    )
     return max(result.rowcount, 0)
 
 
-_UNNEST_INSERTS: dict[str, str] = {}
+def _one_value(values: list[Any]) -> bool:
+    """Whether every value is the first: the very object, or for text the same characters.
+    Equality alone would not do: 0.0 == -0.0, which PostgreSQL stores apart. (Both checks run
+    in C: `list.count`, and `map` over `operator.is_`.)"""
+    first = values[0]
+    if isinstance(first, str):
+        return values.count(first) == len(values)
+    return all(map(operator.is_, values, itertools.repeat(first)))
 
 
-def _unnest_insert(dialect: Dialect) -> str:
-    """`INSERT INTO leads (...) SELECT * FROM unnest($1::text[], ...) ON CONFLICT ...`, built
-    once. Strings go as `text[]`, not `varchar(n)[]`: a cast to varchar(n) would cut an
-    overlong value short, where storing it into the column refuses it, as a plain INSERT does."""
-    sql = _UNNEST_INSERTS.get(dialect.name)
-    if sql is None:
-        arrays = ", ".join(
-            f"${n}::{_array_element(column.type, dialect)}[]"
-            for n, column in enumerate(_TABLE.columns, start=1)
+_ELEMENTS: dict[str, tuple[str, ...]] = {}
+
+
+def _elements(dialect: Dialect) -> tuple[str, ...]:
+    """Each column's type as the statement casts it, per backend. Strings go as `text`, not
+    `varchar(n)`: a cast to varchar(n) would cut an overlong value short, where storing it
+    into the column refuses it, as a plain INSERT does."""
+    elements = _ELEMENTS.get(dialect.name)
+    if elements is None:
+        elements = _ELEMENTS[dialect.name] = tuple(
+            "text" if isinstance(column.type, String) else str(column.type.compile(dialect=dialect))
+            for column in _TABLE.columns
         )
-        sql = _UNNEST_INSERTS[dialect.name] = (
-            f"INSERT INTO leads ({', '.join(_COLUMNS)}) SELECT * FROM unnest({arrays}) {_CONFLICT}"
-        )
-    return sql
+    return elements
 
 
-def _array_element(type_: Any, dialect: Dialect) -> str:
-    return "text" if isinstance(type_, String) else str(type_.compile(dialect=dialect))
+@functools.lru_cache(maxsize=256)
+def _unnest_insert(elements: tuple[str, ...], shared: tuple[bool, ...]) -> str:
+    """`INSERT INTO leads (...) SELECT u.id, $2::text, ... FROM unnest($1::text[], ...) AS
+    u(id, ...) ON CONFLICT ...`: parameter n is column n, an array or (`shared`) one value.
+    A few shapes in practice (which optional fields a file fills), each prepared once per
+    connection."""
+    selected: list[str] = []
+    arrays: list[str] = []
+    names: list[str] = []
+    for n, (name, element, one) in enumerate(zip(_COLUMNS, elements, shared, strict=True), 1):
+        if one:
+            selected.append(f"${n}::{element}")
+        else:
+            selected.append(f"u.{name}")
+            arrays.append(f"${n}::{element}[]")
+            names.append(name)
+    return (
+        f"INSERT INTO leads ({', '.join(_COLUMNS)}) SELECT {', '.join(selected)} "
+        f"FROM unnest({', '.join(arrays)}) AS u({', '.join(names)}) {_CONFLICT}"
+    )
 
 
 def _processed(values: list[Any], processor: Processor) -> list[Any]:
@@ -128,7 +171,5 @@ def _binders(dialect: Dialect) -> list[tuple[int, Processor]]:
 def _bind_processor(dialect: Dialect, name: str) -> Processor | None:
     """What SQLAlchemy runs on the column's values for this dialect (the public spelling of
     its own cached lookup: the dialect's implementation of the type, then its processor)."""
-    processor: Processor | None = (
-        _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-    )
+    processor: Processor | None = _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
     return processor
