@@ -92,8 +92,13 @@ def create_engine(url: str, *, enforce_foreign_keys: bool = True, **kwargs: Any)
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         _ensure_sqlite_folder(url)
+        own_reset = "pool_reset_on_return" not in kwargs
+        if own_reset:
+            kwargs["pool_reset_on_return"] = None  # `_roll_back_open_transactions` instead
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _make_sqlite_transactions_immediate(engine, enforce_foreign_keys)
+        if own_reset:
+            _roll_back_open_transactions(engine)
         return engine
     # No overflow: an overflow connection is closed again on check-in, so a load just above
     # pool_size opened (TLS handshake, auth) and re-prepared statements on a new connection for
@@ -145,6 +150,27 @@ def _ensure_sqlite_folder(url: str) -> None:
     path = url.split("///", 1)[1] if "///" in url else ""
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _roll_back_open_transactions(engine: AsyncEngine) -> None:
+    """The pool's rollback on return, only when SQLite has a transaction open.
+
+    On aiosqlite every rollback is a thread hop (0.1-0.25 ms in a request here), and the pool
+    rolled back every connection it got back even with nothing to undo: a connection whose
+    SQLAlchemy transaction already ended skips it, but one used without a transaction (the lead
+    list's driver reads, `leads/listing.py`) paid it on every request. SQLite says whether a
+    transaction is open without a hop; any open one is still rolled back, as before."""
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
+        if state.transaction_was_reset or not state.asyncio_safe:
+            return  # what the default reset skips too
+        try:
+            open_transaction = dbapi_connection.driver_connection.in_transaction
+        except ValueError:  # aiosqlite: the connection is closed already
+            return
+        if open_transaction:
+            dbapi_connection.rollback()
 
 
 def _make_sqlite_transactions_immediate(engine: AsyncEngine, foreign_keys: bool) -> None:

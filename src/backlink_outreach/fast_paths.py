@@ -21,12 +21,29 @@ its module), and the tests that hold it to the general route. Documentation only
   Guarded by:
     `tests/core/test_fast_json.py::test_campaign_reads_match_the_models_on_this_backend`
 
-- `rows.RowQuery[T]`: on asyncpg the compiled SQL goes straight to the driver connection,
-  skipping SQLAlchemy's result layer (a quarter of the client time of a large SELECT, about
-  0.7 ms per 500 leads).
+- `rows.DriverQuery` and `rows.RowQuery[T]`: on asyncpg and aiosqlite the compiled SQL goes
+  straight to the driver connection, with SQLAlchemy's own bind and result processors,
+  skipping its execution and result layers (a quarter of the client time of a large SELECT on
+  asyncpg, about 0.7 ms per 500 leads; on aiosqlite one thread hop per statement instead of
+  four). Not while a statement listener is on the engine (tracing sees every statement).
   Guarded by:
     `tests/core/test_rows.py::test_rows_match_sqlalchemy`
+    `tests/core/test_rows.py::test_observed_engines_read_through_sqlalchemy`
     `tests/core/test_rows.py::test_json_columns_are_refused`
+
+- The lead list page on the driver (`leads/listing.py`, `_driver_page`): its statements built
+  once per shape of request (sort, filters, kind of cursor) with named parameters, run as
+  `rows.DriverQuery`s; the general path (`_general_page`) runs when statement listeners are on
+  the engine. SQLite connections go back to the pool without a rollback when no transaction is
+  open (`db._roll_back_open_transactions`), one hop fewer. The page in the lead-list
+  benchmark (issue 15) went from 5.3-6.9 to 3.3-4.2 ms at p95 on SQLite and from 4.0-4.8 to
+  3.4-3.8 ms on PostgreSQL.
+  Guarded by:
+    `tests/core/test_lead_list_fast.py::test_every_page_is_the_general_paths_page`
+    `tests/core/test_lead_list_fast.py::test_values_come_back_as_the_general_path_has_them`
+    `tests/core/test_lead_list_fast.py::test_refusals_are_the_same`
+    `tests/core/test_lead_list_fast.py::test_the_fast_path_runs_unless_statements_are_observed`
+    `tests/core/test_lead_list_fast.py::test_sqlite_rolls_back_only_open_transactions`
 
 - Pool liveness on checkout (`db._check_connections_on_checkout`) instead of `pool_pre_ping`:
   a free closed-flag check, and one simple-protocol `SELECT 1` only after 5 s idle, where
@@ -36,11 +53,17 @@ its module), and the tests that hold it to the general route. Documentation only
 
 - Bulk lead inserts (`leads/bulk_insert.py`): on SQLite, sqlite3's own executemany with each
   value bound by SQLAlchemy's bind processor for the column, since SQLAlchemy's per-row
-  parameter processing was a quarter of a 10,000-lead bulk add; on PostgreSQL one cached
-  "insertmanyvalues" statement rather than a VALUES list compiled per call.
+  parameter processing was a quarter of a 10,000-lead bulk add; on asyncpg one statement per
+  batch over an array per column (`INSERT ... SELECT FROM unnest(...)`, a column with one
+  value in every row sent as that value), since SQLAlchemy's "insertmanyvalues" cost about
+  1 s of client CPU on a 100,000-row CSV import (5.9 s -> about 3 to 4.5 s for the import,
+  the rest being PostgreSQL's own insert work). Both are held to SQLAlchemy's own INSERT
+  (`bulk_insert._insert_general`, still the route on other drivers).
   Guarded by:
     `tests/core/test_bulk_insert.py::test_bulk_rows_are_stored_as_single_adds_store_them`
     `tests/core/test_bulk_insert.py::test_returns_only_the_rows_inserted`
+    `tests/core/test_bulk_insert.py::test_fast_insert_stores_what_the_general_insert_stores`
+    `tests/core/test_bulk_insert.py::test_fast_insert_refuses_what_the_general_insert_refuses`
 
 - Striped lead counts (`leads/counts.py`): counting leads on every list cost about 1 ms of
   PostgreSQL time per list at 4,000 leads; a single counter row raised the adds' p99 by about

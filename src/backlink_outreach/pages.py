@@ -170,11 +170,15 @@ class Keyset:
 
     def after(self, value: Any, row_id: str) -> ColumnElement[bool]:
         """Rows strictly after (value, row_id) in this order."""
-        row = literal(row_id, self.id_column.type)
+        bound = None if value is None else literal(value, self.column.type)
+        return self.after_sql(bound, literal(row_id, self.id_column.type))
+
+    def after_sql(self, bound: Any, row: Any) -> ColumnElement[bool]:
+        """`after` for the cursor's value and id as SQL (literals, or bound parameters of a
+        statement compiled once); `bound` None: the cursor's row had no value."""
         column, ids = self.column, self.id_column
-        if value is None:  # NULLs come last: only NULLs with a later id remain
+        if bound is None:  # NULLs come last: only NULLs with a later id remain
             return and_(column.is_(None), ids < row if self.descending else ids > row)
-        bound = literal(value, column.type)
         if not self.nullable:
             if self.descending:
                 return tuple_(column, ids) < tuple_(bound, row)

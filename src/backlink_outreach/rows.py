@@ -1,50 +1,154 @@
-"""Plain rows for large reads, straight from asyncpg.
+"""Reads on the driver connection: statements written once in SQLAlchemy, compiled once per
+dialect, run on asyncpg or aiosqlite directly.
 
-A SELECT of hundreds of rows spends a quarter of its client time in SQLAlchemy's result layer
-(row objects, per-column processing), about 0.7 ms per 500 leads. `RowQuery` keeps the statement
-written once in SQLAlchemy, compiles it once per dialect, and on asyncpg hands the SQL to the
-driver connection under the given connection (same transaction, asyncpg's statement cache).
-On other drivers it runs through SQLAlchemy as usual. Each row comes back as the query's row
-type `T`, built from the row's values in column order (`make(*values)`: a msgspec struct, a
-tuple, anything that takes them positionally).
+Through SQLAlchemy's execution a SELECT pays, besides its SQL, for the statement's cache lookup,
+an execution context and a result object, and on aiosqlite four thread hops (cursor, execute,
+fetchall, close), 0.1-0.25 ms each in a request on this machine: a quarter of the client time of
+a 500-lead read on asyncpg, most of a lead-list page's overhead on SQLite (issue 15).
+`DriverQuery` sends the same SQL under the same connection (same transaction), with each value
+through the bind and result processors SQLAlchemy itself would apply, so the rows are the ones
+SQLAlchemy would return; `RowQuery[T]` builds a row type from them.
 
-Only for columns whose values need no SQLAlchemy processing on asyncpg: text, numbers,
-booleans, and `UTCDateTime` (asyncpg already decodes timestamptz as aware UTC). A JSON column
-would come back as a string; the constructor refuses one.
+The driver route is taken only on asyncpg and aiosqlite, and only while nothing listens to the
+engine's statement events: tracing tools (and the lead-list benchmark, which replays what a
+request sent) hook those, and they see every statement when reads go through SQLAlchemy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import JSON, Select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 T = TypeVar("T")
+Processor = Callable[[Any], Any]
+
+DRIVERS = frozenset({"aiosqlite", "asyncpg"})
+# Listeners of these expect SQLAlchemy's own cursor and execution context.
+_OBSERVING_EVENTS = (
+    "before_execute",
+    "after_execute",
+    "before_cursor_execute",
+    "after_cursor_execute",
+)
+
+
+def on_driver(connection: AsyncConnection) -> bool:
+    """Whether reads on this connection may take the driver route."""
+    if connection.dialect.driver not in DRIVERS:
+        return False
+    sync = connection.sync_connection
+    return sync is not None and not any(getattr(sync.dispatch, n) for n in _OBSERVING_EVENTS)
+
+
+async def driver_of(connection: AsyncConnection) -> Any:
+    """The asyncpg or aiosqlite connection under `connection` (its transaction, if any)."""
+    return (await connection.get_raw_connection()).driver_connection
+
+
+class DriverQuery:
+    """A statement compiled once for a dialect, run on the driver connection: parameters
+    through the bind processors SQLAlchemy would apply, result values through its result
+    processors, each row a list of values in the statement's column order."""
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.dialect = dialect
+        self.sql = compiled.string
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        # Values the compiler added itself, such as SQLite's `OFFSET 0`; every named one must
+        # be given (a KeyError, never a silent NULL).
+        self.fixed: dict[str, Any] = {
+            name: value
+            for name, value in compiled.params.items()
+            if not compiled.binds[name].required
+        }
+        self.binds: dict[str, Processor] = {}
+        for name in self.names:
+            type_ = compiled.binds[name].type
+            processor = type_.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self.binds[name] = processor
+        self.types = [column.type for column in statement.selected_columns]
+        # Known at the first run: on asyncpg they depend on the columns' type oids.
+        self.results: list[tuple[int, Processor]] | None = None
+
+    def parameters(self, values: Mapping[str, Any]) -> list[Any]:
+        """The positional parameters for these values (by name)."""
+        given = {**self.fixed, **values}
+        out = [given[name] for name in self.names]
+        for index, name in enumerate(self.names):
+            processor = self.binds.get(name)
+            if processor is not None:
+                out[index] = processor(out[index])
+        return out
+
+    async def _result_processors(self, driver: Any) -> list[tuple[int, Processor]]:
+        """SQLAlchemy's result processor of each column that has one, given the type code
+        of each column as SQLAlchemy's cursor description has it: on asyncpg the type oids,
+        read once from a prepared statement (asyncpg's Float processor depends on them); on
+        SQLite none."""
+        codes: list[Any] = [None] * len(self.types)
+        if self.dialect.driver == "asyncpg":
+            prepared = await driver.prepare(self.sql)
+            codes = [attribute.type.oid for attribute in prepared.get_attributes()]
+        found: list[tuple[int, Processor]] = []
+        for index, (type_, code) in enumerate(zip(self.types, codes, strict=True)):
+            processor = type_.dialect_impl(self.dialect).result_processor(self.dialect, code)
+            if processor is not None:
+                found.append((index, processor))
+        return found
+
+    async def rows(self, driver: Any, values: Mapping[str, Any]) -> list[Sequence[Any]]:
+        """The statement's rows on the driver connection, each a sequence of processed
+        values."""
+        parameters = self.parameters(values)
+        if self.results is None:
+            self.results = await self._result_processors(driver)
+        if self.dialect.driver == "asyncpg":
+            records = await driver.fetch(self.sql, *parameters)
+        else:  # aiosqlite: cursor, execute, fetchall and close in one hop
+            records = await driver.execute_fetchall(self.sql, parameters)
+        return _processed(records, self.results)
+
+
+def _processed(records: Any, processors: list[tuple[int, Processor]]) -> list[Sequence[Any]]:
+    if not processors:  # asyncpg's records and sqlite3's tuples as they are
+        return list(records)
+    out: list[Sequence[Any]] = []
+    for record in records:
+        row = list(record)
+        for index, processor in processors:
+            row[index] = processor(row[index])
+        out.append(row)
+    return out
 
 
 class RowQuery(Generic[T]):
-    """`statement`, compiled once per dialect, whose rows come back as `make(*values)`."""
+    """`statement`, whose rows come back as `make(*values)` (a msgspec struct, a tuple,
+    anything that takes them positionally): on the driver route when it may be taken, else
+    through SQLAlchemy. No JSON columns: their values differ between the two routes' drivers
+    more than elsewhere, and no caller needs one."""
 
     def __init__(self, statement: Select[*tuple[Any, ...]], make: Callable[..., T]) -> None:
         if any(isinstance(column.type, JSON) for column in statement.selected_columns):
             raise TypeError("RowQuery cannot decode JSON columns")
         self.statement = statement
         self.make = make
-        self._asyncpg: tuple[str, tuple[str, ...]] | None = None
+        self._compiled: dict[tuple[str, str], DriverQuery] = {}
 
     async def rows(self, connection: AsyncConnection, params: Mapping[str, Any]) -> list[T]:
         """Every row, in the statement's order."""
         make = self.make
-        if connection.dialect.driver != "asyncpg":
+        if not on_driver(connection):
             result = await connection.execute(self.statement, dict(params))
             return [make(*row) for row in result]
-        if self._asyncpg is None:
-            compiled = self.statement.compile(dialect=connection.dialect)
-            self._asyncpg = (compiled.string, tuple(compiled.positiontup or ()))
-        sql, names = self._asyncpg
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        records: list[Any] = await driver.fetch(sql, *(params[name] for name in names))
-        return [make(*record) for record in records]
+        dialect = connection.dialect
+        key = (dialect.name, dialect.driver)
+        query = self._compiled.get(key)
+        if query is None:
+            query = self._compiled[key] = DriverQuery(self.statement, dialect)
+        return [make(*row) for row in await query.rows(await driver_of(connection), params)]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, event, select
 
 from backlink_outreach.db import read_only_engine
 from backlink_outreach.models import Campaign, Lead
-from backlink_outreach.rows import RowQuery
+from backlink_outreach.rows import RowQuery, on_driver
 from tests.conftest import Api, create_campaign
 from tests.support.database import Database
 
@@ -25,8 +25,8 @@ def _values(*values: Any) -> tuple[Any, ...]:
 
 
 async def test_rows_match_sqlalchemy(api: Api, db: Database) -> None:
-    """Against what the API stored (so it can fail on SQLite too, where RowQuery runs through
-    SQLAlchemy), and on PostgreSQL also against SQLAlchemy's own result."""
+    """Against what the API stored, and against SQLAlchemy's own result (both backends run
+    the driver route: asyncpg and aiosqlite)."""
     campaign = await create_campaign(api)
     leads = [
         {"website_url": f"https://s{n}.example/", "consent": n % 2 == 0, "quality_score": n / 10}
@@ -47,6 +47,32 @@ async def test_rows_match_sqlalchemy(api: Api, db: Database) -> None:
         lead["created_at"] for lead in stored
     ]
     assert fast == usual
+
+
+async def test_observed_engines_read_through_sqlalchemy(api: Api, db: Database) -> None:
+    """A statement listener (tracing) sees RowQuery's statement: it takes SQLAlchemy's route."""
+    campaign = await create_campaign(api)
+    await api.post(
+        f"/campaigns/{campaign['id']}/leads/bulk", json=[{"website_url": "https://s.example/"}]
+    )
+    seen: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    query: RowQuery[tuple[Any, ...]] = RowQuery(_LEADS, _values)
+    engine = read_only_engine(db.engine)
+    async with engine.connect() as connection:
+        assert on_driver(connection)
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        try:
+            assert not on_driver(connection)
+            observed = await query.rows(connection, {"campaign": campaign["id"]})
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", record)
+        direct = await query.rows(connection, {"campaign": campaign["id"]})
+    assert any("FROM leads" in statement for statement in seen)
+    assert observed == direct and len(direct) == 1
 
 
 def test_json_columns_are_refused() -> None:

@@ -25,7 +25,7 @@ whole campaign (27-500 ms). `q` is a substring, so no B-tree narrows it; on Post
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple, cast, get_args
 
 from sqlalchemy import (
@@ -34,7 +34,6 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
-    and_,
     bindparam,
     literal,
     or_,
@@ -45,8 +44,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import pages
 from ..auth import Principal
-from ..errors import NotFound
+from ..errors import NotFound, Unprocessable
 from ..models import Campaign, Lead, LeadStatus
+from ..rows import DriverQuery, driver_of, on_driver
 from ..tenancy import in_workspaces, lookup_params
 from .schemas import LeadOut, LeadRow
 
@@ -106,27 +106,36 @@ def _matches(q: str) -> ColumnElement[bool]:
     return _matching([_pattern(q)] * len(_SEARCHED))
 
 
-def _descending_nulls_last(statement: Any, keyset: pages.Keyset, page: pages.Page) -> list[Any]:
+def _descending_nulls_last(
+    statement: Any, keyset: pages.Keyset, after: tuple[Any, Any] | None
+) -> list[Any]:
     """`-score` on PostgreSQL as two index ranges, read in turn: a B-tree read backwards
     yields `DESC NULLS FIRST`, so `ORDER BY score DESC NULLS LAST` sorted every lead of the
     campaign (150-500 ms at 100,000 leads). The scored leads come first (backwards along
     `(campaign_id, score, id)` from the cursor), then, only when they do not fill the page,
     the unscored ones (`score IS NULL`, backwards by id). Same rows, order and cursors as
-    `keyset.apply`; SQLite reads its index backwards with NULLs last already."""
+    `keyset.apply`; SQLite reads its index backwards with NULLs last already.
+
+    `after` is the cursor's last row as SQL (its value, None when it had no score, and its id;
+    literals or bound parameters), or None for the first page."""
     column, ids = keyset.column, keyset.id_column
     scored: Any = statement.where(column.is_not(None))
     missing: Any = statement.where(column.is_(None))
-    if page.cursor is not None:
-        value, row_id = keyset.decode(page.cursor)
-        row = literal(row_id, ids.type)
+    if after is not None:
+        value, row = after
         if value is None:  # into the unscored already
             scored = None
             missing = missing.where(ids < row)
         else:  # a row comparison: an index range, not a filter
-            scored = scored.where(tuple_(column, ids) < tuple_(literal(value, column.type), row))
+            scored = scored.where(tuple_(column, ids) < tuple_(value, row))
     return [
         part.order_by(column.desc(), ids.desc()) for part in (scored, missing) if part is not None
     ]
+
+
+def _split(keyset: pages.Keyset, dialect: Dialect) -> bool:
+    """Whether the page is read in two ranges (`_descending_nulls_last`)."""
+    return keyset.descending and keyset.nullable and dialect.name == "postgresql"
 
 
 async def list_leads(
@@ -141,6 +150,21 @@ async def list_leads(
 ) -> list[LeadRow]:
     """One page of the campaign's leads (plus the row past the limit that `pages.finish`
     looks for); 404 unless the campaign is in one of the caller's workspaces."""
+    run = _driver_page if page.limit is not None and on_driver(connection) else _general_page
+    return await run(connection, principal, campaign_id, page, status=status, q=q, sort=sort)
+
+
+async def _general_page(
+    connection: AsyncConnection,
+    principal: Principal,
+    campaign_id: str,
+    page: pages.Page,
+    *,
+    status: LeadStatus | None = None,
+    q: str | None = None,
+    sort: LeadSort = DEFAULT_SORT,
+) -> list[LeadRow]:
+    """`list_leads` through SQLAlchemy's execution: the statement built for the request."""
     params = lookup_params(principal, id=campaign_id)
     if (await connection.execute(_CAMPAIGN, params)).first() is None:
         raise NotFound()
@@ -150,15 +174,140 @@ async def list_leads(
     if q:
         statement = statement.where(_matches(q))
     keyset = KEYSETS[sort]
-    split = keyset.descending and keyset.nullable and connection.dialect.name == "postgresql"
-    if not split or page.limit is None:
+    if not _split(keyset, connection.dialect) or page.limit is None:
         rows = await connection.execute(keyset.apply(statement, page))
         return [LeadRow(*row) for row in rows]
+    after = None
+    if page.cursor is not None:
+        value, row_id = keyset.decode(page.cursor)
+        shown = None if value is None else literal(value, keyset.column.type)
+        after = (shown, literal(row_id, keyset.id_column.type))
     wanted = page.limit + 1
     found: list[LeadRow] = []
-    for part in _descending_nulls_last(statement, keyset, page):
+    for part in _descending_nulls_last(statement, keyset, after):
         rows = await connection.execute(part.limit(wanted - len(found)))
         found += [LeadRow(*row) for row in rows]
+        if len(found) == wanted:
+            break
+    return found
+
+
+# The fast path (fast_paths.py): each shape of request (sort, which filters, which kind of
+# cursor) has its statements built once with named parameters and run as `rows.DriverQuery`s
+# (compiled once per dialect, on the driver connection; see `rows.py` for what that saves). No
+# transaction: on PostgreSQL the read connection is in autocommit already, and the campaign
+# check and the page need no shared snapshot. Same SQL, parameters and rows as
+# `_general_page`: tests hold them so, page by page, for every sort, filter and kind of cursor.
+
+
+class _Shape(NamedTuple):
+    """What decides a page's SQL: everything but the values."""
+
+    sort: LeadSort
+    status: bool
+    q: bool
+    after: Literal["none", "value", "null"]  # the cursor: none, or its last row's value kind
+    split: bool  # read in two ranges (`_descending_nulls_last`)
+
+
+_Q_NAMES = tuple(f"q_{name}" for name in _SEARCHED)
+
+
+def _shape_statements(shape: _Shape) -> list[Select[Any]]:
+    """The statements of a shape, in reading order, with named parameters: `campaign_id`,
+    `status`, `q_<column>` (one pattern per searched column), `after_value`, `after_id` and
+    `limit`."""
+    keyset = KEYSETS[shape.sort]
+    statement: Any = _ROW.where(_LEADS.c.campaign_id == bindparam("campaign_id"))
+    if shape.status:
+        statement = statement.where(_LEADS.c.status == bindparam("status"))
+    if shape.q:
+        statement = statement.where(_matching([bindparam(name) for name in _Q_NAMES]))
+    value = None
+    if shape.after == "value":
+        value = bindparam("after_value", type_=keyset.column.type)
+    row = bindparam("after_id", type_=keyset.id_column.type)
+    limit = bindparam("limit", type_=Integer)
+    if shape.split:
+        after = None if shape.after == "none" else (value, row)
+        return [part.limit(limit) for part in _descending_nulls_last(statement, keyset, after)]
+    if shape.after != "none":
+        statement = statement.where(keyset.after_sql(value, row))
+    return [statement.order_by(*keyset.order_by()).limit(limit)]
+
+
+# Compiled per (dialect name, driver) and shape, on first use: at most 12 sorts x 2 x 2 x 3
+# cursor kinds x 2 shapes, a few hundred small entries.
+_COMPILED: dict[tuple[str, str, _Shape | None], list[DriverQuery]] = {}
+
+
+def _compiled(dialect: Dialect, shape: _Shape | None) -> list[DriverQuery]:
+    """The shape's queries for this dialect (None: the campaign check)."""
+    key = (dialect.name, dialect.driver, shape)
+    queries = _COMPILED.get(key)
+    if queries is None:
+        statements = [_CAMPAIGN] if shape is None else _shape_statements(shape)
+        queries = _COMPILED[key] = [DriverQuery(s, dialect) for s in statements]
+    return queries
+
+
+def _shape_and_values(
+    sort: LeadSort,
+    page: pages.Page,
+    campaign_id: str,
+    status: LeadStatus | None,
+    q: str | None,
+    split: bool,
+) -> tuple[_Shape, dict[str, Any]]:
+    """The request's shape and its parameter values (a bad cursor is the same 422)."""
+    keyset = KEYSETS[sort]
+    values: dict[str, Any] = {"campaign_id": campaign_id}
+    if status is not None:
+        values["status"] = status
+    if q:
+        pattern = _pattern(q)
+        values.update(dict.fromkeys(_Q_NAMES, pattern))
+    after: Literal["none", "value", "null"] = "none"
+    if page.cursor is not None:
+        value, values["after_id"] = keyset.decode(page.cursor)
+        after = "null" if value is None else "value"
+        if value is not None:
+            values["after_value"] = value
+    return _Shape(sort, status is not None, bool(q), after, split), values
+
+
+async def _driver_page(
+    connection: AsyncConnection,
+    principal: Principal,
+    campaign_id: str,
+    page: pages.Page,
+    *,
+    status: LeadStatus | None = None,
+    q: str | None = None,
+    sort: LeadSort = DEFAULT_SORT,
+) -> list[LeadRow]:
+    """`list_leads` on the driver connection: the same statements, compiled once per shape."""
+    assert page.limit is not None
+    dialect = connection.dialect
+    params = lookup_params(principal, id=campaign_id)
+    driver = await driver_of(connection)
+    (check,) = _compiled(dialect, None)
+    split = _split(KEYSETS[sort], dialect)
+    try:
+        shape, values = _shape_and_values(sort, page, campaign_id, status, q, split)
+    except Unprocessable:  # a bad cursor, but someone else's campaign is a 404 first
+        if not await check.rows(driver, params):
+            raise NotFound() from None
+        raise
+    parts = _compiled(dialect, shape)
+    wanted = page.limit + 1
+    values["limit"] = wanted
+    if not await check.rows(driver, params):
+        raise NotFound()
+    found: list[LeadRow] = []
+    for part in parts:
+        values["limit"] = wanted - len(found)
+        found += [LeadRow(*row) for row in await part.rows(driver, values)]
         if len(found) == wanted:
             break
     return found

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from .. import pages
 from ..campaigns.service import get_campaign
-from ..deps import PrincipalDep, ReadConnectionDep, SessionDep
+from ..database import Database
+from ..deps import PrincipalDep, SessionDep
 from ..models import LeadStatus
 from ..responses import json_response
 from . import listing, service
@@ -61,7 +62,6 @@ async def list_leads(
     campaign_id: str,
     request: Request,
     response: Response,
-    connection: ReadConnectionDep,
     principal: PrincipalDep,
     page: pages.NewList,
     status: Annotated[LeadStatus | None, Query()] = None,
@@ -79,9 +79,14 @@ async def list_leads(
         Query(description="The order; `-` in front for descending. Missing scores come last."),
     ] = listing.DEFAULT_SORT,
 ) -> Response:
-    rows = await listing.list_leads(
-        connection, principal, campaign_id, page, status=status, q=q, sort=sort
-    )
+    # `Database.connection()` opened here rather than by `ReadConnectionDep`: FastAPI's
+    # generator dependency cost 0.05-0.1 ms of a 3 ms page (issue 15). It is taken after
+    # authentication and validation, and back in the pool before the page is written.
+    database: Database = request.app.state.database
+    async with database.connection() as connection:
+        rows = await listing.list_leads(
+            connection, principal, campaign_id, page, status=status, q=q, sort=sort
+        )
     keyset = listing.KEYSETS[sort]
     shown = pages.finish(rows, page, keyset, request, response)
     return pages.carry(response, json_response(shown))
