@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import pages
 from ..auth import Principal
-from ..errors import NotFound, Unprocessable
+from ..errors import NotFound
 from ..models import Campaign, Lead, LeadStatus
 from ..rows import DriverQuery, driver_of, on_driver
 from ..tenancy import in_workspaces, lookup_params
@@ -292,20 +292,13 @@ async def _driver_page(
     params = lookup_params(principal, id=campaign_id)
     driver = await driver_of(connection)
     (check,) = _compiled(dialect, None)
-    split = _split(KEYSETS[sort], dialect)
-    try:
-        shape, values = _shape_and_values(sort, page, campaign_id, status, q, split)
-    except Unprocessable:  # a bad cursor, but someone else's campaign is a 404 first
-        if not await check.rows(driver, params):
-            raise NotFound() from None
-        raise
-    parts = _compiled(dialect, shape)
-    wanted = page.limit + 1
-    values["limit"] = wanted
-    if not await check.rows(driver, params):
+    if not await check.rows(driver, params):  # before the cursor's 422, as the general path
         raise NotFound()
+    split = _split(KEYSETS[sort], dialect)
+    shape, values = _shape_and_values(sort, page, campaign_id, status, q, split)
+    wanted = page.limit + 1
     found: list[LeadRow] = []
-    for part in parts:
+    for part in _compiled(dialect, shape):
         values["limit"] = wanted - len(found)
         found += [LeadRow(*row) for row in await part.rows(driver, values)]
         if len(found) == wanted:
