@@ -1,7 +1,7 @@
 """Report formats beside RFC 3464 and the notices of the server families: Amazon SES
 notifications by e-mail, a notice known only by its null sender and returned original, a
-multipart that lost its boundary, an address-verification report, and the stage rules (Yahoo's
-refusal at DATA, RFC 5321's 553)."""
+multipart that lost its boundary, an address-verification report, a read receipt, and the
+stage rules (Yahoo's refusal at DATA, RFC 5321's 553)."""
 
 from __future__ import annotations
 
@@ -137,6 +137,22 @@ def test_an_address_verification_report_is_no_failure() -> None:
     )
     assert result.classification == "auto_reply"
     assert result.bounce_type is None
+
+
+def test_a_read_receipt_is_automatic_not_a_reply() -> None:
+    """RFC 8098: the recipient's client reports the message was displayed; nobody wrote."""
+    raw = (
+        f"From: {LEAD}\r\nTo: {OURS}\r\nSubject: Read: Guest post\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=disposition-notification; boundary="B"\r\n'
+        "\r\n--B\r\nContent-Type: text/plain\r\n\r\nYour message was read on Monday.\r\n"
+        "--B\r\nContent-Type: message/disposition-notification\r\n\r\n"
+        f"Reporting-UA: mail.site.test\r\nFinal-Recipient: rfc822; {LEAD}\r\n"
+        "Original-Message-ID: <m1@sender.test>\r\n"
+        "Disposition: manual-action/MDN-sent-manually; displayed\r\n--B--\r\n"
+    )
+    result = classify(parse(raw.encode()))
+    assert result.classification == "auto_reply", result.reasons
+    assert "read receipt" in result.reasons[0]
 
 
 def test_yahoo_refuses_unknown_mailboxes_at_data_and_that_is_hard() -> None:

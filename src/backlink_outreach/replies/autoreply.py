@@ -100,6 +100,10 @@ def detect(parsed: Parsed, new_text: str) -> AutoEvidence:
     precedence = parsed.header("Precedence").lower()
     if precedence in ("auto_reply", "bulk", "junk"):
         found.reasons.append(f"Precedence: {precedence}")
+    if parsed.report_type in ("disposition-notification", "global-disposition-notification"):
+        # A read receipt (RFC 8098 section 3, RFC 6533 for the global form): the mail client
+        # reports that the message was shown or deleted; nobody wrote back.
+        found.reasons.append(f"read receipt (multipart/report; report-type={parsed.report_type})")
     subject_auto = _search(AUTO_SUBJECT_RE, parsed.subject)
     if parsed.header("X-Auto-Response-Suppress") and subject_auto is not None:
         found.reasons.append("Exchange auto-response header")
