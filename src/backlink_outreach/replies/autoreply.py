@@ -56,7 +56,22 @@ AUTO_BODY_RE = re.compile(
     r"your (message|request|ticket) has been (received|logged)|"
     r"thank you for (contacting|your (e-?mail|message|inquiry))[^.]{0,60}(we will|we'll)|"
     r"diese (nachricht|e-mail) wurde automatisch|message automatique|mensaje automático|"
-    r"messaggio automatico|automatisch gegenereerd|mensagem automática",
+    r"messaggio automatico|automatisch gegenereerd|mensagem automática|"
+    # "this is an automatic reply", in the other six languages (said of itself: a person may
+    # write about someone's automatic reply)
+    r"(dies|das) ist eine automatische (antwort|nachricht|e-mail)|"
+    r"automatisch (erstellt|generiert|versandt)|"
+    r"(ceci est |c'est |il s'agit d')une? (réponse|reponse|message) automatique|"
+    r"(esta|este|éste|ésta)? ?es (una|un) (respuesta|mensaje) autom[áa]tic[oa]|"
+    r"(questa|questo)? ?è (una|un) (risposta|messaggio) automatic[oa]|"
+    r"dit is een automatisch (antwoord|bericht|gegenereerd)|"
+    r"(esta|este)? ?é (uma|um) (resposta|mensagem) autom[áa]tica|"
+    # nobody reads the address (RFC 3834 section 1: a "service" answering on its own)
+    r"(mailbox|inbox|e-?mail address|address|account) is (no longer|not) (monitored|checked|"
+    r"read|in use)|unmonitored (mailbox|inbox|address|account)|"
+    # a mailing list holding the message for its moderator (Mailman, Google Groups)
+    r"held (until|for) (the )?(list )?moderator|awaits? moderator approval|"
+    r"pending (moderator|moderation) (approval|review)",
     re.I,
 )
 
