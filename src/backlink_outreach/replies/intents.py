@@ -33,8 +33,15 @@ UNSUBSCRIBE: list[str] = [
     r"unsubscribe( me)?",
     r"remove (me|us|(my|our|this) (e-?mail |contact )?(e-?mail|address|details|data))( from)?",
     r"take (me|us|my (e-?mail|address)) off",
-    r"stop (e-?mailing|emailing|contacting|sending|writing to|messaging) (me|us)",
-    r"(do not|don't|never) (e-?mail|contact|write to|message) (me|us)( again)?",
+    r"(stop|stopped|quit|cease) (e-?mailing|emailing|contacting|sending|writing to|messaging) "
+    r"(me|us)",
+    r"(do not|don't|never) (ever )?(e-?mail|contact|write to|message) "
+    r"(me|us|this (e-?mail )?address)( again)?",
+    r"(do not|don't) send (me|us) (any ?more|more|further|these|this)",
+    r"(do not|don't|no longer) (want|wish) to be (contacted|e-?mailed|approached)",
+    r"cease and desist",
+    r"lose my (e-?mail|address)",
+    r"remove (our|my) (website|site|domain|company|business|blog)( from)?",
     r"opt(ed)?[- ]?out",
     r"no more e-?mails?",
     r"delete my (e-?mail|address|data|details)",
@@ -45,6 +52,7 @@ UNSUBSCRIBE: list[str] = [
     r"cease (all )?(communications?|contact|e-?mails?|e-?mailing)",
     r"stop (sending|e-?mailing|contacting|messaging|spamming|bothering) (me|us|these|this)",
     r"stop",  # only as the whole reply (see _BARE_STOP_RE)
+    r"remove",  # the same
     # German
     r"austragen",
     r"tragen sie (mich|uns) .{0,40}aus",
@@ -87,6 +95,7 @@ UNSUBSCRIBE: list[str] = [
     r"(dejen|deje|dejad|dejar) de (enviarme|escribirme|contactarme|mandarme|enviarnos|"
     r"escribirnos|contactarnos|mandarnos)",
     r"no (quiero|deseo) recibir",
+    r"no más (correos|e-?mails|mensajes)",
     r"no (vuelvan|vuelva|vuelvas) a (escribir|contactar|enviar|mandar)(me|nos)",
     r"(elimín|elimin|quít|quit|sáqu|saqu)e(n)?me",
     r"(elimín|elimin|quít|quit|sác|sac|bórr|borr)a(me|nos)",  # the informal imperative
@@ -101,8 +110,10 @@ UNSUBSCRIBE: list[str] = [
     r"(togliete|toglie|togli|eliminate|elimina)(mi|temi|rmi|ci|teci)",
     r"(rimuovere|cancellare|togliere|eliminare) (il mio|la mia|i miei|il nostro) "
     r"(indirizzo|e-?mail|contatto|dati|nominativo)",
-    r"(smettete|smetti|smetta|smettere) di (inviarmi|scrivermi|contattarmi|mandarmi|inviarci|"
-    r"scriverci|contattarci)",
+    r"(smettete|smettetela|smettila|smetti|smetta|smettere) di (inviarmi|scrivermi|contattarmi|"
+    r"mandarmi|inviarci|scriverci|contattarci)",
+    r"non (inviatemi|mandatemi|scrivetemi|inviateci|mandateci) più",
+    r"basta (e-?mail|mail|messaggi)",
     r"non (mi|ci) (scrivete|contattate|inviate|mandate) più",
     r"non (voglio|desidero) (più )?ricevere",
     r"non (contattatemi|scrivetemi|contattarmi|scrivermi) più",
@@ -359,7 +370,7 @@ def classify_text(text: str) -> Intent:
         for found in sorted(hits, key=lambda m: m.start()):
             matched = sample[found.start() : found.end()]
             word = matched.lower()
-            if word == "stop" and not _BARE_STOP_RE.fullmatch(sample):
+            if word in ("stop", "remove") and not _BARE_STOP_RE.fullmatch(sample):
                 # "Stop." is a request; "stop by our office" is not.
                 continue
             if word in _BARE and len(sample) > 40:
@@ -380,8 +391,10 @@ def classify_text(text: str) -> Intent:
     return Intent("other", 0.5, ["no intent rule matched"])
 
 
-_BARE = {"no", "stop", "nein", "non", "nee", "não"}
-_BARE_STOP_RE = re.compile(r"\W*(please\W+)?stop(\W+(please|it|now|thanks?|thank you))*\W*", re.I)
+_BARE = {"no", "stop", "remove", "nein", "non", "nee", "não"}
+_BARE_STOP_RE = re.compile(
+    r"\W*((please|kindly)\W+)?(stop|remove)(\W+(please|it|now|thanks?|thank you))*\W*", re.I
+)
 _PUNCTUATION = " \t.!,;:-—"
 
 
