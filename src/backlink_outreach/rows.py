@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import JSON, Select
+from sqlalchemy import JSON, Select, Table, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -125,6 +125,49 @@ def _processed(records: Any, processors: list[tuple[int, Processor]]) -> list[Se
             row[index] = processor(row[index])
         out.append(row)
     return out
+
+
+class DriverInsert:
+    """An INSERT of every column of `table`, compiled once per dialect, its rows sent on the
+    driver connection in one call (`executemany`, on asyncpg and aiosqlite alike): on
+    aiosqlite one thread hop where SQLAlchemy's execution takes three (cursor, executemany,
+    close), which was most of what the webhook outbox added to a send on SQLite (issue 18).
+    Values go through the bind processors SQLAlchemy would apply. Every row gives every
+    column."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.columns = [column.name for column in table.columns]
+        self._compiled: dict[tuple[str, str], tuple[str, list[tuple[str, Processor | None]]]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[str, list[tuple[str, Processor | None]]]:
+        """The SQL and, in its parameter order, each column with its bind processor."""
+        key = (dialect.name, dialect.driver)
+        found = self._compiled.get(key)
+        if found is None:
+            compiled = insert(self.table).compile(dialect=dialect, column_keys=self.columns)
+            binds: list[tuple[str, Processor | None]] = [
+                (name, self.table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+                for name in compiled.positiontup or ()
+            ]
+            found = (compiled.string, binds)
+            self._compiled[key] = found
+        return found
+
+    async def execute(self, connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert the rows in `connection`'s transaction (through SQLAlchemy when the driver
+        route may not be taken)."""
+        if not rows:
+            return
+        if not on_driver(connection):
+            await connection.execute(insert(self.table), list(rows))
+            return
+        sql, binds = self._for(connection.dialect)
+        params = [
+            tuple(row[name] if process is None else process(row[name]) for name, process in binds)
+            for row in rows
+        ]
+        await (await driver_of(connection)).executemany(sql, params)
 
 
 class RowQuery(Generic[T]):

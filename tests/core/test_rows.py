@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Select, bindparam, event, select
+from sqlalchemy import Select, Table, bindparam, event, insert, select
+from sqlalchemy.exc import StatementError
 
 from backlink_outreach.db import read_only_engine
-from backlink_outreach.models import Campaign, Lead
-from backlink_outreach.rows import RowQuery, on_driver
+from backlink_outreach.models import Campaign, Lead, OutboxEvent
+from backlink_outreach.rows import DriverInsert, RowQuery, on_driver
 from tests.conftest import Api, create_campaign
 from tests.support.database import Database
 
@@ -78,3 +80,40 @@ async def test_observed_engines_read_through_sqlalchemy(api: Api, db: Database) 
 def test_json_columns_are_refused() -> None:
     with pytest.raises(TypeError):
         RowQuery(cast("Select[Any]", select(Campaign.id, Campaign.keywords)), _values)
+
+
+def _event(n: int, at: datetime) -> dict[str, Any]:
+    return {
+        "id": f"evt_{n}",
+        "workspace_id": "w",
+        "type": "send.sent",
+        "payload": "{}",
+        "created_at": at,
+    }
+
+
+async def test_driver_insert_stores_what_sqlalchemy_stores(db: Database) -> None:
+    """The same rows through `DriverInsert` (the driver route) and SQLAlchemy's INSERT read
+    back alike, times included; a naive time is refused on both routes."""
+    table = cast(Table, OutboxEvent.__table__)
+    at = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+    async with db.engine.begin() as connection:
+        assert on_driver(connection)
+        await DriverInsert(table).execute(connection, [_event(1, at), _event(2, at)])
+        await connection.execute(insert(table), [_event(3, at), _event(4, at)])
+        for route in (DriverInsert(table).execute, _sqlalchemy_insert(table)):
+            with pytest.raises((ValueError, StatementError)):  # SQLAlchemy wraps it
+                async with connection.begin_nested():
+                    await route(connection, [_event(5, at.replace(tzinfo=None))])
+    async with db.engine.connect() as connection:
+        rows = (await connection.execute(select(table).order_by(table.c.id))).all()
+    stored = [tuple(row)[1:] for row in rows]
+    assert [row.id for row in rows] == ["evt_1", "evt_2", "evt_3", "evt_4"]
+    assert len(set(stored)) == 1 and rows[0].created_at == at
+
+
+def _sqlalchemy_insert(table: Table) -> Any:
+    async def route(connection: Any, rows: list[dict[str, Any]]) -> None:
+        await connection.execute(insert(table), rows)
+
+    return route

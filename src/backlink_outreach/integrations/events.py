@@ -28,11 +28,12 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, cast, get_args
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..ids import new_id
 from ..models import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from ..rows import DriverInsert
 from .schemas import EventType
 
 # Every event type API.md names, in its order (the schemas' `EventType`).
@@ -48,6 +49,8 @@ _BATCH_KEY = "backlink_outreach.integrations.batch"
 _EVENTS = cast(Table, OutboxEvent.__table__)
 _DELIVERIES = cast(Table, WebhookDelivery.__table__)
 _ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
+_INSERT_EVENTS = DriverInsert(_EVENTS)
+_INSERT_DELIVERIES = DriverInsert(_DELIVERIES)
 
 
 def timestamp(now: datetime) -> str:
@@ -181,8 +184,9 @@ async def _write(
     session: AsyncSession, events: list[dict[str, Any]], deliveries: list[dict[str, Any]]
 ) -> None:
     if events:
-        await session.execute(insert(_EVENTS), events)
-        await session.execute(insert(_DELIVERIES), deliveries)
+        connection = await session.connection()
+        await _INSERT_EVENTS.execute(connection, events)
+        await _INSERT_DELIVERIES.execute(connection, deliveries)
 
 
 def delivery_row(event_id: str, endpoint_id: str, now: datetime) -> dict[str, Any]:
