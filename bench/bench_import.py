@@ -4,9 +4,9 @@ same rows into `leads`, and the import's peak memory growth.
 Targets (issue 15, item 3): under 5 s, within 3x of the raw insert, under 50 MB of growth. The
 growth is measured with tracemalloc in runs of their own (tracing slows Python down, so the
 timed run is untraced), for 100,000 rows and for 70,000: "ratio" there is how much more the
-longer file takes, about 1 when memory does not grow with the row count. Both are past 65,536
+longer file takes, about 1 when memory does not grow with the row count. Both are past 4,096
 rows, where the process-wide caches of URL and domain normalising (`domains.py`, bounded at
-65,536 entries each) are full: below that they grow with the rows, up to their bound.
+4,096 entries each) are full: below that they grow with the rows, up to their bound.
 
 The body is sent in 64 KB chunks, as a server hands it over, not as one 8 MB message.
 """

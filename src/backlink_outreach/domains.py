@@ -37,26 +37,52 @@ def _load_rules() -> frozenset[str]:
 _RULES = _load_rules()
 
 
+def _rule_tails(rules: frozenset[str]) -> frozenset[str]:
+    """Every proper tail of every rule (`uk` of `co.uk`, `ck` of `*.ck` and of `!www.ck`): a
+    longer match may lie beyond a name only when the name is one of these."""
+    tails: set[str] = set()
+    for rule in rules:
+        labels = rule.removeprefix("!").split(".")
+        tails.update(".".join(labels[k:]) for k in range(1, len(labels)))
+    return frozenset(tails)
+
+
+_TAILS = _rule_tails(_RULES)
+
+
 def _suffix_labels(labels: list[str]) -> int:
-    """How many trailing labels form the public suffix (0 when no rule matches). The leftmost
-    match is the longest one, as the suffix-list algorithm wants."""
+    """How many trailing labels form the public suffix (0 when no rule matches): the match
+    that starts leftmost, an exception rule before a plain rule before a wildcard at the same
+    start, as the suffix-list algorithm wants. Read from the right, stopping as soon as no
+    rule can reach further left (usually after the TLD): a third of the time of trying every
+    start from the left, in a bulk import's validation."""
     count = len(labels)
-    for i in range(count):
-        candidate = ".".join(labels[i:])
+    found = 0
+    candidate = ""  # labels[i:], joined
+    for i in range(count - 1, -1, -1):
+        parent = candidate
+        candidate = labels[i] + "." + parent if i + 1 < count else labels[i]
         if "!" + candidate in _RULES:
-            return count - i - 1
-        if candidate in _RULES:
-            return count - i
-        if i + 1 < count and "*." + ".".join(labels[i + 1 :]) in _RULES:
-            return count - i
-    return 0
+            found = count - i - 1
+        elif candidate in _RULES or (i + 1 < count and "*." + parent in _RULES):
+            found = count - i
+        if candidate not in _TAILS:
+            break
+    return found
 
 
 class InvalidValue(ValueError):
     """A value a user typed that we cannot accept; the message is shown to them."""
 
 
-@lru_cache(maxsize=65536)
+# The two caches below serve hosts and URLs seen again soon (a lead's URL read back for its
+# domain, a sender's domain on every reply), not every site of a bulk import: 65,536 entries
+# each held 28 MB and made the 100,000 distinct rows of the import benchmark about 0.15 s
+# slower than no cache at all (misses evicting from tables larger than the CPU's caches).
+_CACHED = 4096
+
+
+@lru_cache(maxsize=_CACHED)
 def registrable_domain(host: str) -> str:
     """`www.Blog.Example.co.uk` -> `example.co.uk`; hosts without a public suffix keep their
     full name less a leading `www.` (reserved TLDs, `localhost`, IP literals)."""
@@ -138,7 +164,7 @@ def _with_scheme(url: str) -> str:
     return url
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=_CACHED)
 def normalize_website_url(raw: str) -> tuple[str, str]:
     """Return (url, domain) for an http(s) URL with a host; raise InvalidValue otherwise. A
     bare host (`green.example`, `green.example/write-for-us`) is read as `https://` it. This

@@ -80,20 +80,6 @@ its module), and the tests that hold it to the general route. Documentation only
     `tests/core/test_lead_counts.py::test_concurrent_adds_keep_the_count_exact`
     `tests/core/test_lead_counts.py::test_an_add_never_waits_for_another_adds_transaction`
 
-- Plain bulk add entries and CSV rows checked without building `LeadCreate`
-  (`leads/entries.py`, `plain_values`): its rules checked directly, for values of the plain
-  types; anything else, every refusal included, goes through the model, so the error texts
-  are its own. Validating a row went from about 4 to about 1.5 us of CPU (of about 17 per
-  row of the import benchmark).
-  Guarded by:
-    `tests/core/test_lead_entries_fast.py::test_the_route_covers_every_field_of_lead_create`
-    `tests/core/test_lead_entries_fast.py::test_plain_entries_take_the_fast_route_with_the_models_values`
-    `tests/core/test_lead_entries_fast.py::test_edge_entries_agree`
-    `tests/core/test_lead_entries_fast.py::test_random_entries_agree`
-    `tests/core/test_lead_entries_fast.py::test_pydantic_strips_only_what_str_strip_strips`
-    `tests/core/test_lead_entries_fast.py::test_bulk_add_answers_and_stores_the_same_without_the_route`
-    `tests/core/test_lead_entries_fast.py::test_csv_import_answers_and_stores_the_same_without_the_route`
-
 - Public-suffix matching by set lookup (`domains._RULES`, from tldextract's bundled snapshot,
   nothing downloaded): several times faster than tldextract's per-call object building, which
   dominated bulk lead imports. Read from the right, stopping where no rule reaches further left

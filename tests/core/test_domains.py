@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backlink_outreach.domains import (
+    _RULES,
     InvalidValue,
     _scheme_and_host,
+    _suffix_labels,
     normalize_email,
     normalize_sender_email,
     normalize_suppression_entry,
@@ -150,6 +152,50 @@ def test_suffix_matcher_agrees_with_tldextract_on_every_rule() -> None:
         hosts += [base, f"a.{base}", f"www.b.{base}"]
     mismatches = [h for h in hosts if registrable_domain.__wrapped__(h) != expected(h)]
     assert mismatches == []
+
+
+def _suffix_from_the_left(labels: list[str]) -> int:
+    """The matcher as it was: every start tried from the left, the first match wins."""
+    count = len(labels)
+    for i in range(count):
+        candidate = ".".join(labels[i:])
+        if "!" + candidate in _RULES:
+            return count - i - 1
+        if candidate in _RULES:
+            return count - i
+        if i + 1 < count and "*." + ".".join(labels[i + 1 :]) in _RULES:
+            return count - i
+    return 0
+
+
+def test_suffix_read_from_the_right_agrees_with_every_start_from_the_left() -> None:
+    """`_suffix_labels` stops reading leftwards where no rule reaches further: the same count
+    as trying every start, for hosts built on every rule (exceptions, wildcards, IDNA forms,
+    empty labels) with one to three labels in front."""
+    fronts = [[], ["x"], ["www"], ["a", "b"], ["", "x"], ["*"], ["a", "b", "c"], ["co"]]
+    mismatches = []
+    for rule in sorted(_RULES):
+        for base in {rule, rule.lstrip("!"), rule.lstrip("!").replace("*", "x")}:
+            for front in fronts:
+                labels = [*front, *base.split(".")]
+                if _suffix_labels(labels) != _suffix_from_the_left(labels):
+                    mismatches.append(labels)
+    assert mismatches == []
+
+
+_RULE_LABELS = sorted({label for rule in _RULES for label in rule.split(".")})
+
+
+_LABEL_SOUP = st.lists(
+    st.sampled_from(_RULE_LABELS) | st.sampled_from(["", "x", "www"]), max_size=4
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_LABEL_SOUP, st.sampled_from(sorted(_RULES)), st.booleans())
+def test_suffix_of_label_soups_agrees(front: list[str], rule: str, on_a_rule: bool) -> None:
+    labels = [*front, *rule.lstrip("!").split(".")] if on_a_rule else front
+    assert _suffix_labels(labels) == _suffix_from_the_left(labels)
 
 
 def _scheme_and_host_by_urlsplit(url: str) -> tuple[str, str | None]:

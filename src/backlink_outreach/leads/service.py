@@ -20,34 +20,22 @@ from . import bulk_insert, counts, lifecycle
 from .schemas import BulkAddResult, BulkStatusResult, LeadCreate, LeadOut, LeadUpdate
 
 
-def _row(campaign: Campaign, data: LeadCreate, domain: str, now: Any) -> dict[str, Any]:
+def shared_columns(campaign: Campaign, now: Any) -> dict[str, Any]:
+    """The columns every lead of one add has alike: read once per add, not once per row (each
+    read of an ORM attribute is a descriptor call)."""
     return {
-        "id": new_id("lead"),
         "campaign_id": campaign.id,
         "workspace_id": campaign.workspace_id,
-        "website_url": data.website_url,
-        "domain": domain,
-        "website_title": data.website_title,
-        "contact_email": data.contact_email,
-        "contact_name": data.contact_name,
-        "notes": data.notes,
-        "consent": data.consent,
-        "quality_score": data.quality_score,
-        "relevance_score": data.relevance_score,
-        "guest_post_likelihood": data.guest_post_likelihood,
-        "source": data.source,
         "status": "discovered",
         "created_at": now,
         "updated_at": now,
-        "target_url": data.target_url,
-        "anchor_text": data.anchor_text,
-        "authority": data.authority,
     }
 
 
-def new_row(campaign: Campaign, data: LeadCreate, now: Any) -> dict[str, Any]:
-    """The `leads` row (every column) of a validated lead: for `bulk_insert.insert_new`."""
-    return _row(campaign, data, data.domain, now)
+def new_row(shared: dict[str, Any], values: dict[str, Any], domain: str) -> dict[str, Any]:
+    """The `leads` row (every column) of a lead's validated field values (every field of
+    `LeadCreate`): for `bulk_insert.insert_new` and the single insert."""
+    return {"id": new_id("lead"), "domain": domain, **shared, **values}
 
 
 _LEADS_TABLE = cast(Table, Lead.__table__)
@@ -74,7 +62,7 @@ def _lead_out(row: Any) -> LeadOut:
 
 async def add_lead(session: AsyncSession, campaign: Campaign, data: LeadCreate) -> LeadOut:
     domain = data.domain
-    row = _row(campaign, data, domain, utcnow())
+    row = new_row(shared_columns(campaign, utcnow()), dict(data), domain)
     stored = (await session.execute(_insert_one(session), row)).first()
     if stored is None:
         raise Conflict(f"A lead for {domain} is already in this campaign.")
@@ -100,6 +88,14 @@ def validate_entry(index: int, entry: Any) -> LeadCreate | str:
         return f"{index}: {_error_text(exc)}"
 
 
+def validate_values(index: int, entry: Any) -> tuple[dict[str, Any], str] | str:
+    """`validate_entry` as the lead's field values and its domain, for `new_row`."""
+    data = validate_entry(index, entry)
+    if isinstance(data, str):
+        return data
+    return dict(data), data.domain
+
+
 async def bulk_add(session: AsyncSession, campaign: Campaign, entries: list[Any]) -> BulkAddResult:
     """Valid entries are added even when others fail; `failed` strings start with the index."""
     failed: list[str] = []
@@ -107,19 +103,19 @@ async def bulk_add(session: AsyncSession, campaign: Campaign, entries: list[Any]
     existing = set(
         (await session.scalars(select(Lead.domain).where(Lead.campaign_id == campaign.id))).all()
     )
-    now = utcnow()
+    shared = shared_columns(campaign, utcnow())
     rows: list[dict[str, Any]] = []
     for index, entry in enumerate(entries):
-        data = validate_entry(index, entry)
-        if isinstance(data, str):
-            failed.append(data)
+        checked = validate_values(index, entry)
+        if isinstance(checked, str):
+            failed.append(checked)
             continue
-        domain = data.domain
+        values, domain = checked
         if domain in existing:
             skipped += 1
             continue
         existing.add(domain)
-        rows.append(_row(campaign, data, domain, now))
+        rows.append(new_row(shared, values, domain))
     added = await bulk_insert.insert_new(session, rows) if rows else 0
     await counts.count_added(session, campaign.id, added)
     skipped += len(rows) - added

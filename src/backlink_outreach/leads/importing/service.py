@@ -1,6 +1,6 @@
 """A CSV file's rows added to a campaign by bulk add's rules, in one transaction.
 
-Each row goes through bulk add's validation (`leads.service.validate_entry`: the same `failed`
+Each row goes through bulk add's validation (`leads.service.validate_values`: the same `failed`
 strings) and insert (`bulk_insert.insert_new`, which skips a domain already in the campaign),
 then the lead count is kept (`counts.count_added`), as for bulk add. Rows are validated and
 inserted a batch at a time, so memory holds one batch, not the file: duplicates, within the file
@@ -57,7 +57,7 @@ async def _add(
     # thread, or PostgreSQL's round trip) overlaps with ours, the insert moving on at each
     # yield below. One insert at a time on the session, never two.
     inserting: asyncio.Future[int] | None = None
-    now = utcnow()
+    shared = service.shared_columns(campaign, utcnow())
     try:
         for index, cells in table.rows:
             entry = column_map.entry(cells)
@@ -72,11 +72,12 @@ async def _add(
                     "too_many_rows",
                     ["body"],
                 )
-            data = service.validate_entry(index, entry)
-            if isinstance(data, str):
-                failed.append(data)
+            checked = service.validate_values(index, entry)
+            if isinstance(checked, str):
+                failed.append(checked)
                 continue
-            batch.append(service.new_row(campaign, data, now))
+            values, domain = checked
+            batch.append(service.new_row(shared, values, domain))
             if len(batch) >= BATCH:
                 if inserting is not None:
                     added += await inserting
