@@ -110,5 +110,8 @@ async def test_user_text_is_escaped_and_forms_show_errors_by_the_field(web: WebC
 async def test_unknown_pages_are_pages_and_the_app_stays_out_of_openapi(web: WebClient) -> None:
     missing = await web.get("/app/no-such-screen")
     assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
+    for typed, page in (("/app/", "/app"), ("/app/campaigns/?x=1", "/app/campaigns?x=1")):
+        slashed = await web.client.get(typed)
+        assert slashed.status_code == 308 and slashed.headers["location"] == page
     schema = (await web.client.get("/openapi.json")).json()
     assert not [path for path in schema["paths"] if path.startswith("/app")]
