@@ -414,6 +414,16 @@ def test_challenge_response_requests_are_auto_replies(sender: str, subject: str,
     assert result.bounce_type is None
 
 
+def test_a_filter_that_names_itself_challenge_response_needs_no_link_or_header() -> None:
+    result = notice(
+        "This address is protected by a challenge-response system. To have your message "
+        "delivered, reply to this message and type the code below.\n\n  Code: 4F7Q2",
+        sender="jane@blog-one.test",
+        subject="Re: Guest post",
+    )
+    assert result.classification == "auto_reply", result.reasons
+
+
 def test_challenge_response_as_a_delivery_report_is_an_auto_reply() -> None:
     result = report(
         "5.7.1",

@@ -117,11 +117,12 @@ CHALLENGE_RE = re.compile(
     r"(verification|confirmation) (is )?(required|needed) (before|to deliver)",
     re.I,
 )
-# The services by name: enough on their own. Otherwise a person's reply may ask "are you a
-# real person?", so the wording needs a link to the verification page or automatic headers.
+# The services by name, and the filter's name for what it is: enough on their own. Otherwise
+# a person's reply may ask "are you a real person?", so the wording needs a link to the
+# verification page or automatic headers.
 CHALLENGE_SERVICE_RE = re.compile(
     r"boxbe|spam ?arrest|mailinblack|choicemail|bluebottle|sendio|earthlink spamblocker|"
-    r"mailbox ?guard",
+    r"mailbox ?guard|challenge[- ]response (system|filter|service|protection|spam)",
     re.I,
 )
 # Outside a delivery report only the wording no editor uses in an answer counts ("please
