@@ -122,16 +122,15 @@ async def _read_with_endpoints(
         .with_for_update(of=_LEADS)
     )
     found: events.Subscribers = {}
-    leads: dict[str, dict[str, Any]] = {}
+    leads: dict[str, tuple[str, dict[str, Any]]] = {}  # a row per endpoint: each lead once
     for row in rows:
         values = dict(row._mapping)
         workspace_id = values.pop("workspace_id")
         _add_endpoint(found, workspace_id, values.pop("endpoint_id"), values.pop("endpoint_events"))
-        leads.setdefault(values["id"], {**values, "workspace_id": workspace_id})
+        leads.setdefault(values["id"], (workspace_id, values))
     events.remember(session, found)
     items: list[tuple[str, str, events.Data]] = []
-    for values in leads.values():
-        workspace_id = values.pop("workspace_id")
+    for workspace_id, values in leads.values():
         if events.subscribed(found, workspace_id, LEAD_CHANGED):
             item = _change(workspace_id, values, ends, now)
             if item is not None:
