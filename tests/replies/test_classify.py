@@ -118,6 +118,10 @@ def test_hostile_input_never_raises() -> None:
         ("Ja!", "interested"),
         # In prose whose language is unclear, "ja" may be Latvian "if": no yes is read.
         ("Ja, ja nepieciešams, sazinieties ar mani", "other"),
+        # "no problem" / "no worries" agree: no "no" is read
+        ("No problem, send me the draft.", "interested"),
+        ("No worries, go ahead.", "interested"),
+        ("No problem.", "other"),
     ],
 )
 def test_a_short_word_decides_only_as_the_whole_reply(text: str, expected: str) -> None:

@@ -237,7 +237,8 @@ RULES: list[Rule] = [
                 r"decline",
                 r"nope",
             ],
-            "en": [r"no"],
+            # "no" as an answer, not "no problem" / "no worries" (an agreement)
+            "en": [r"no(?!\W+(problems?|worries|worry|issues?|doubt)\b)"],
             "de": [
                 r"kein (interesse|bedarf)",
                 r"nicht interessiert",
