@@ -277,6 +277,7 @@ CASES: list[tuple[str, str, dict[str, str], str]] = [
     ("not_interested", "Re: Articolo", {}, "Grazie, ma non pubblichiamo articoli di terzi."),
     ("not_interested", "Re: Article", {}, "Merci, mais nous ne publions pas d'articles invités."),
     ("interested", "Re: Artikel", {}, "Prima, stuur maar een paar onderwerpen."),
+    ("interested", "Re: Articolo", {}, "Sì, mandami pure la bozza."),
     # payment_request
     ("payment_request", "Re: Guest post", {}, "Our fee for a sponsored post is $150." + Q),
     (

@@ -311,7 +311,12 @@ RULES: list[Rule] = [
             "de": [r"interessiert", r"gerne", r"ja"],
             "fr": [r"intéressée?s?", r"avec plaisir", r"oui"],
             "es": [r"interesad[oa]s?", r"sí", r"claro"],
-            "it": [r"interessat[oi]", r"volentieri", r"sì"],
+            "it": [
+                r"interessat[oi]",
+                r"volentieri",
+                r"sì",
+                r"(mandami|inviami|mandatemi|inviatemi) (pure|la|il|l'|un|una|le|i)",
+            ],
             "nl": [r"geïnteresseerd", r"graag", r"ja", r"prima", r"stuur (maar|gerust)"],
             "pt": [r"interessad[oa]s?", r"sim", r"claro"],
         },
