@@ -30,7 +30,7 @@ from backlink_outreach.models import FollowUp
 from tests.crash.harness import Client, check_ledger, doctor, process_env, run_cli, start_worker
 from tests.crash.mailcounter import CountingMailServer
 from tests.support.database import Database, close_database, open_database
-from tests.support.servers import start_server
+from tests.support.servers import client_limits, start_server
 from tests.support.tokens import make_token, public_pem
 
 pytestmark = pytest.mark.skipif(
@@ -58,7 +58,7 @@ async def test_server_killed_mid_burst_sends_nothing_twice(
 ) -> None:
     await pg.reset()
     token = make_token(signing_key, "user_crash", ttl=900)
-    limits = httpx.Limits(max_connections=BURST)
+    limits = client_limits(BURST)
     with CountingMailServer() as mail:
         env = process_env(pg.plain_url, public_pem(signing_key), mail.port, tmp_path)
         server = await asyncio.to_thread(start_server, env, tmp_path / "server-1.log")
@@ -82,7 +82,7 @@ async def test_server_killed_mid_burst_sends_nothing_twice(
         # Restarted on the same database, with its embedded worker this time.
         server = await asyncio.to_thread(start_server, env, tmp_path / "server-2.log", worker=True)
         try:
-            async with httpx.AsyncClient(timeout=60) as http:
+            async with httpx.AsyncClient(timeout=60, limits=client_limits()) as http:
                 api = Client(http, server.base_url, token)
                 attempts = await api.get(f"/campaigns/{campaign_id}/attempts")
                 ledger = check_ledger(attempts, mail.mails())
@@ -133,7 +133,7 @@ async def test_worker_killed_mid_batch_sends_no_follow_up_twice(
         env = process_env(pg.plain_url, public_pem(signing_key), mail.port, tmp_path)
         server = await asyncio.to_thread(start_server, env, tmp_path / "server.log")
         try:
-            async with httpx.AsyncClient(timeout=60) as http:
+            async with httpx.AsyncClient(timeout=60, limits=client_limits()) as http:
                 api = Client(http, server.base_url, token)
                 campaign_id, lead_ids = await api.campaign_with_leads(
                     FOLLOW_UPS, follow_up_days=[1]

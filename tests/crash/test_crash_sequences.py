@@ -24,7 +24,7 @@ from backlink_outreach.models import SequenceStep
 from tests.crash.harness import Client, check_ledger, doctor, process_env, run_cli, start_worker
 from tests.crash.mailcounter import CountingMailServer
 from tests.support.database import Database, close_database, open_database
-from tests.support.servers import start_server
+from tests.support.servers import client_limits, start_server
 from tests.support.tokens import make_token, public_pem
 
 pytestmark = pytest.mark.skipif(
@@ -62,7 +62,7 @@ async def test_workers_killed_mid_pass_send_no_step_twice(
         }
         server = await asyncio.to_thread(start_server, env, tmp_path / "server.log")
         try:
-            async with httpx.AsyncClient(timeout=60) as http:
+            async with httpx.AsyncClient(timeout=60, limits=client_limits()) as http:
                 api = Client(http, server.base_url, token)
                 sequence = [{"subject": "Guest post", "body": "Hi {first_name}"}]
                 campaign_id, lead_ids = await api.campaign_with_leads(

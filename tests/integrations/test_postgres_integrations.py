@@ -26,7 +26,7 @@ from backlink_outreach.models import WebhookDelivery
 from tests.integrations.conftest import SECRETS_KEY
 from tests.integrations.receiver import Receiver
 from tests.support.database import Database
-from tests.support.servers import ServerProcess, start_servers
+from tests.support.servers import ServerProcess, client_limits, start_servers
 from tests.support.tokens import make_token, public_pem
 
 pytestmark = pytest.mark.skipif(
@@ -64,7 +64,7 @@ async def test_a_revoked_key_stops_on_every_process_at_once(
 ) -> None:
     a, b = (s.base_url + API_PREFIX for s in servers)
     session = {"Authorization": f"Bearer {make_token(signing_key, 'user_a')}"}
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, limits=client_limits()) as http:
         made = await http.post(
             f"{a}/api-keys", json={"name": "cron", "scopes": ["read"]}, headers=session
         )
@@ -105,7 +105,7 @@ async def test_a_worker_killed_mid_delivery_loses_no_event(
     base = servers[0].base_url + API_PREFIX
     session = {"Authorization": f"Bearer {make_token(signing_key, 'user_a')}"}
     with Receiver(delay=0.01) as receiver:
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, limits=client_limits()) as http:
             made = await http.post(
                 f"{base}/webhooks",
                 json={"url": receiver.url, "events": ["send.sent"]},

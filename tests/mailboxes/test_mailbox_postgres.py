@@ -19,7 +19,7 @@ from tests.mailboxes.support import KEY, mailbox_body
 from tests.outreach.mailserver import MailServer, Recorder
 from tests.support.database import Database
 from tests.support.mailservers import SMTP_PASSWORD, SMTP_USER, smtp_server
-from tests.support.servers import ServerProcess, start_servers
+from tests.support.servers import ServerProcess, client_limits, start_servers
 from tests.support.tokens import make_token, public_pem
 
 pytestmark = pytest.mark.skipif(
@@ -95,7 +95,7 @@ async def test_a_mailbox_cap_of_10_holds_across_two_processes(
     body = mailbox_body(
         daily_cap=10, smtp={**smtp, "username": SMTP_USER, "password": SMTP_PASSWORD}
     )
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100)) as client:
+    async with httpx.AsyncClient(limits=client_limits(100)) as client:
         mailbox = await _post(client, servers[0], "/mailboxes", token, body)
         assert mailbox.status_code == 201, mailbox.text
         mailbox_id = mailbox.json()["id"]

@@ -29,7 +29,7 @@ from tests.outreach.conftest import (
 )
 from tests.outreach.mailserver import MailServer
 from tests.support.database import Database
-from tests.support.servers import ServerProcess, start_servers
+from tests.support.servers import ServerProcess, client_limits, start_servers
 from tests.support.tokens import make_token, public_pem
 
 pytestmark = pytest.mark.skipif(
@@ -112,7 +112,7 @@ async def test_sender_cap_and_duplicates_across_two_processes(
 ) -> None:
     module_mail_server.messages.clear()
     token = make_token(signing_key, "user_load", ttl=600)
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100)) as client:
+    async with httpx.AsyncClient(limits=client_limits(100)) as client:
         campaign_id, lead_ids = await _campaign(client, servers[0], token, 50)
 
         def payload(lead_id: str, subject: str) -> dict[str, str]:

@@ -38,6 +38,19 @@ def wait_for_port(
             time.sleep(0.05)
 
 
+# uvicorn closes a keep-alive connection after 5 s idle (its `timeout_keep_alive`), and httpx
+# keeps one for 5 s (`keepalive_expiry`): a request sent on it just as the server closes it
+# fails with "Server disconnected without sending a response" (seen once in a crash test, after
+# the worker phase left the client idle about that long). Clients of server processes drop idle
+# connections well before the server does.
+CLIENT_KEEPALIVE_SECONDS = 1.0
+
+
+def client_limits(max_connections: int = 100) -> httpx.Limits:
+    """`httpx.Limits` for a client of `start_server`'s processes."""
+    return httpx.Limits(max_connections=max_connections, keepalive_expiry=CLIENT_KEEPALIVE_SECONDS)
+
+
 @dataclass
 class ServerProcess:
     process: subprocess.Popen[bytes]

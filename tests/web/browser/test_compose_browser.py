@@ -16,7 +16,7 @@ from playwright.async_api import Page, expect
 
 from backlink_outreach.config import API_PREFIX
 from tests.outreach.mailserver import MailServer
-from tests.support.servers import start_server
+from tests.support.servers import client_limits, start_server
 from tests.web.browser.conftest import PHONE, LiveApp, app_env, migrate, screenshot, sign_in
 
 USER = "user_compose"
@@ -60,7 +60,9 @@ def _api(app: LiveApp) -> httpx.Client:
         text=True,
     ).stdout.strip()
     headers = {"Authorization": f"Bearer {token}"}
-    return httpx.Client(base_url=app.url + API_PREFIX, headers=headers, timeout=30)
+    return httpx.Client(
+        base_url=app.url + API_PREFIX, headers=headers, timeout=30, limits=client_limits()
+    )
 
 
 def _seed(app: LiveApp) -> dict[str, Any]:
