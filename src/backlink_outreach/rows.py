@@ -1,5 +1,6 @@
-"""Reads on the driver connection: statements written once in SQLAlchemy, compiled once per
-dialect, run on asyncpg or aiosqlite directly.
+"""Statements on the driver connection: written once in SQLAlchemy, compiled once per dialect,
+run on asyncpg or aiosqlite directly (reads by `DriverQuery` and `RowQuery`, the webhook
+outbox's INSERTs by `DriverInsert`).
 
 Through SQLAlchemy's execution a SELECT pays, besides its SQL, for the statement's cache lookup,
 an execution context and a result object, and on aiosqlite four thread hops (cursor, execute,
@@ -11,7 +12,7 @@ SQLAlchemy would return; `RowQuery[T]` builds a row type from them.
 
 The driver route is taken only on asyncpg and aiosqlite, and only while nothing listens to the
 engine's statement events: tracing tools (and the lead-list benchmark, which replays what a
-request sent) hook those, and they see every statement when reads go through SQLAlchemy.
+request sent) hook those, and they see every statement when it goes through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -37,11 +38,18 @@ _OBSERVING_EVENTS = (
 
 
 def on_driver(connection: AsyncConnection) -> bool:
-    """Whether reads on this connection may take the driver route."""
+    """Whether statements on this connection may take the driver route."""
     if connection.dialect.driver not in DRIVERS:
         return False
     sync = connection.sync_connection
     return sync is not None and not any(getattr(sync.dispatch, n) for n in _OBSERVING_EVENTS)
+
+
+def bind_processor(type_: Any, dialect: Dialect) -> Processor | None:
+    """What SQLAlchemy runs on a value of `type_` bound for this dialect (the public spelling of
+    its own cached lookup: the dialect's implementation of the type, then its processor)."""
+    processor: Processor | None = type_.dialect_impl(dialect).bind_processor(dialect)
+    return processor
 
 
 async def driver_of(connection: AsyncConnection) -> Any:
@@ -52,7 +60,7 @@ async def driver_of(connection: AsyncConnection) -> Any:
 class DriverQuery:
     """A statement compiled once for a dialect, run on the driver connection: parameters
     through the bind processors SQLAlchemy would apply, result values through its result
-    processors, each row a list of values in the statement's column order."""
+    processors, each row a sequence of values in the statement's column order."""
 
     def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -69,7 +77,7 @@ class DriverQuery:
         self.binds: dict[str, Processor] = {}
         for name in self.names:
             type_ = compiled.binds[name].type
-            processor = type_.dialect_impl(dialect).bind_processor(dialect)
+            processor = bind_processor(type_, dialect)
             if processor is not None:
                 self.binds[name] = processor
         self.types = [column.type for column in statement.selected_columns]
@@ -147,7 +155,7 @@ class DriverInsert:
         if found is None:
             compiled = insert(self.table).compile(dialect=dialect, column_keys=self.columns)
             binds: list[tuple[str, Processor | None]] = [
-                (name, self.table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+                (name, bind_processor(self.table.c[name].type, dialect))
                 for name in compiled.positiontup or ()
             ]
             found = (compiled.string, binds)

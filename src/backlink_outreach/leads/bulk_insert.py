@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
-from collections.abc import Callable
 from typing import Any, cast
 
 from sqlalchemy import String, Table
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..db import insert_for
 from ..models import Lead
+from ..rows import Processor, bind_processor
 
 _TABLE = cast(Table, Lead.__table__)
 _COLUMNS = tuple(column.name for column in _TABLE.columns)
@@ -24,8 +24,6 @@ _SQLITE_INSERT = (
     f"INSERT INTO leads ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
     f"{_CONFLICT}"
 )
-
-Processor = Callable[[Any], Any]
 
 
 async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
@@ -164,12 +162,5 @@ def _binders(dialect: Dialect) -> list[tuple[int, Processor]]:
     return [
         (index, processor)
         for index, name in enumerate(_COLUMNS)
-        if (processor := _bind_processor(dialect, name)) is not None
+        if (processor := bind_processor(_TABLE.c[name].type, dialect)) is not None
     ]
-
-
-def _bind_processor(dialect: Dialect, name: str) -> Processor | None:
-    """What SQLAlchemy runs on the column's values for this dialect (the public spelling of
-    its own cached lookup: the dialect's implementation of the type, then its processor)."""
-    processor: Processor | None = _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-    return processor
