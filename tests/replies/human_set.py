@@ -278,6 +278,21 @@ CASES: list[tuple[str, str, dict[str, str], str]] = [
     ("not_interested", "Re: Article", {}, "Merci, mais nous ne publions pas d'articles invités."),
     ("interested", "Re: Artikel", {}, "Prima, stuur maar een paar onderwerpen."),
     ("interested", "Re: Articolo", {}, "Sì, mandami pure la bozza."),
+    ("interested", "Re: Articolo", {}, "Certo, mandami qualche proposta di argomento."),
+    ("interested", "Re: Artículo", {}, "Claro, envíame algunas ideas de temas."),
+    ("interested", "Re: Artikel", {}, "Klinkt goed, stuur me een paar onderwerpen."),
+    ("not_interested", "Re: Artikel", {}, "Bedankt, maar we plaatsen geen gastblogs."),
+    # "Ich bin leider ..." is no absence notice
+    ("not_interested", "Re: Gastbeitrag", {}, "Ich bin leider nicht interessiert."),
+    ("not_interested", "Re: Guest post", {}, "We're not looking for contributors right now."),
+    (
+        "wrong_person",
+        "Re: Guest post",
+        {},
+        "I no longer handle the blog. Please reach out to mark@site.test.",
+    ),
+    ("wrong_person", "Re: Artigo", {}, "Não trabalho mais aqui, fale com joao@site.test."),
+    ("wrong_person", "Re: Article", {}, "Je ne m'occupe plus du blog, contactez marie@site.test."),
     # payment_request
     ("payment_request", "Re: Guest post", {}, "Our fee for a sponsored post is $150." + Q),
     (

@@ -173,6 +173,16 @@ def test_a_final_failure_after_retries_is_a_soft_bounce_not_a_delay() -> None:
         ("GroupWise", f"The message was undeliverable to:\n    {LEAD} (user not found)"),
         ("Exchange", f"{LEAD}\n#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##"),
         (
+            "Exchange 2007 NDR",
+            f"{LEAD}\nThe e-mail address you entered couldn't be found. Please check the "
+            "recipient's e-mail address and try to resend the message.",
+        ),
+        (
+            "Exim recipient callout",
+            f"{LEAD}\n550 The recipient cannot be verified. Please check all recipients of "
+            "this message to verify they are valid.",
+        ),
+        (
             "cPanel",
             f"The mail server could not deliver mail to {LEAD}. The account or domain "
             "may not exist, they may be blacklisted, or missing the proper dns entries.",
@@ -187,6 +197,35 @@ def test_old_style_wordings_without_a_status_are_hard(server: str, line: str) ->
     assert result.bounce_type == "hard", (server, result.reasons)
     assert result.bounce_recipient == LEAD
     assert any(reason.startswith("hard:") for reason in result.reasons)
+
+
+@pytest.mark.parametrize(
+    ("subject", "lines", "hard"),
+    [
+        # Exchange Online's notice when its technical part is not quoted.
+        ("Undeliverable: Guest post idea", "editor wasn't found at blog-one.test.", True),
+        ("Undeliverable: Guest post idea", "Action Required  Recipient\nUnknown To address", True),
+        ("Unzustellbar: Guest post idea", "editor wurde bei blog-one.test nicht gefunden.", True),
+        ("Unzustellbar: Guest post idea", "Empfänger unbekannt", True),
+        ("Non remis : Guest post idea", "editor est introuvable sur blog-one.test.", True),
+        ("Non remis : Guest post idea", "L'adresse n'existe pas.", True),
+        ("No se puede entregar", "La dirección de correo no existe.", True),
+        ("Impossibile consegnare", "Utente sconosciuto", True),
+        ("Não entregue", "O endereço de e-mail não existe.", True),
+        ("Não entregue", "Destinatário desconhecido", True),
+        ("Onbestelbaar", "Onbekende ontvanger", True),
+        # The state of a mailbox that exists, in the same languages: no word says it is unknown.
+        ("Unzustellbar: Guest post idea", "Das Postfach des Empfängers ist voll.", False),
+        ("Non remis : Guest post idea", "La boîte aux lettres du destinataire est pleine.", False),
+    ],
+)
+def test_notice_texts_in_exchange_online_and_other_languages(
+    subject: str, lines: str, hard: bool
+) -> None:
+    result = notice(f"Your message to {LEAD} couldn't be delivered.\n\n{lines}\n", subject=subject)
+    assert result.classification == "bounce"
+    assert (result.bounce_type == "hard") is hard, (lines, result.reasons)
+    assert result.bounce_recipient == LEAD
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,12 @@ AWAY_BODY_RE = re.compile(
     r"\b(currently|presently) (out of (the )?office|away|on leave|on vacation|on holiday)|"
     r"limited (access to )?(e-?mail|internet)|will (respond|reply|get back).{0,40}"
     r"(upon|on|after) my return|"
-    r"ich bin (bis|vom|ab|derzeit|zurzeit|momentan|leider|aktuell|im urlaub|nicht)|"
+    # "Ich bin bis ...", or away in so many words: not any "ich bin nicht" / "ich bin leider"
+    # ("Ich bin nicht der richtige Ansprechpartner", "Ich bin leider nicht interessiert").
+    r"ich bin (bis|vom|ab) |"
+    r"ich bin( derzeit| zurzeit| momentan| leider| aktuell| heute)? (im urlaub|abwesend|"
+    r"unterwegs|auf (geschäfts|dienst)reise|nicht (im büro|erreichbar|im haus|anwesend|"
+    r"verfügbar|am arbeitsplatz))|"
     r"(bin|befinde mich).{0,40}(urlaub|abwesend|nicht im büro|außer haus|ausser haus)|"
     r"nach meiner rückkehr|"
     r"je (suis|serai) (actuellement )?(absent|en congés?|en vacances|hors du bureau)|"

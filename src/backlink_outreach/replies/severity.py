@@ -48,7 +48,10 @@ MAILBOX_UNKNOWN_RE = re.compile(
     r"does ?n[o']?t have an? [\w.-]+ account|"  # Yahoo ("dd This user doesn't have a ... account")
     r"(account|address|mailbox|user) (that you tried to reach )?(does not|doesn't) exist|"
     r"email account that you tried to reach does not exist|"  # Gmail
-    r"address (couldn't|could not|can't|cannot) be found|address not found|"  # Gmail, Outlook
+    # Gmail; Exchange ("The e-mail address you entered couldn't be found")
+    r"address (you entered )?(couldn't|could not|can't|cannot) be found|address not found|"
+    # Exim (cPanel) after a failed recipient callout: the next hop refused the address.
+    r"recipient (cannot|could not|can't) be verified|recipient verif(y|ication) failed|"
     r"recipnotfound|recipientnotfound|recipient not found|"  # Exchange RESOLVER.ADR.*
     r"e-?mail account does not exist|recipient name is not recognized|"  # Exchange 2003 / X.400
     r"not listed in (the )?(domino directory|public name (&|and) address book|"
@@ -68,7 +71,24 @@ MAILBOX_UNKNOWN_RE = re.compile(
     r"unrouteable address|unroutable address|"  # Exim (router found no way)
     r"delivery error: dd|"  # Yahoo's dd = mailbox does not exist
     r"mailbox not found|mailbox does not exist|no mailbox|"
-    r"user (not found|doesn't exist|does not exist|is unknown|not local)",
+    r"user (not found|doesn't exist|does not exist|is unknown|not local)|"
+    # Exchange Online's notice text: "jane wasn't found at example.com", "Unknown To address".
+    r"\S+ (wasn't|was not) found at \S+|unknown to address|"
+    # The same in the other languages the rules read, as localised servers and webmail say it.
+    r"(empfänger|benutzer|adresse|postfach)( ist)? unbekannt|"  # German
+    r"unbekannte[rn]? (empfänger|benutzer|adresse|an-adresse)|"
+    r"wurde bei \S+ nicht gefunden|(adresse|postfach|konto|empfänger) existiert nicht|"
+    r"(destinataire|utilisateur|adresse)( email| e-mail)? (est )?inconnue?|"  # French
+    r"adresse à inconnue|est introuvable sur \S+|"
+    r"(adresse|destinataire|utilisateur|compte|boîte aux lettres)( \S+)? n['’]existe pas|"
+    r"(usuario|destinatario|dirección|buzón)( de correo)? desconocid[oa]|"  # Spanish
+    r"no se encontró a \S+ en|(usuario|dirección|buzón|cuenta)( de correo)? no existe|"
+    r"(utente|destinatario|indirizzo)( email| e-mail)? (sconosciuto|inesistente)|"  # Italian
+    r"(utente|indirizzo|casella)( email| e-mail)? non esiste|"
+    r"(usuário|utilizador|destinatário|endereço)( de e-?mail)? (desconhecido|inexistente)|"
+    r"(usuário|utilizador|endereço|conta)( de e-?mail)? não existe|"  # Portuguese
+    r"onbekende (gebruiker|ontvanger|geadresseerde)|"  # Dutch
+    r"(gebruiker|adres|ontvanger) (is )?onbekend|(adres|mailbox|account) bestaat niet",
     re.I | re.M,
 )
 # "the domain cannot receive mail": DNS said it does not exist, or has no mail host.
