@@ -483,6 +483,57 @@ def _reply(body: str, sender: str = "old@blog-one.test") -> Result:
     return classify(parse(msg.as_bytes()))
 
 
+TMDA_STYLE = (
+    "In an effort to reduce spam, I only accept mail from senders who have been verified. "
+    "Please reply to this message (no need to change anything) and your original message "
+    "will be delivered once you do."
+)
+
+
+def test_a_reply_to_confirm_challenge_sent_with_a_null_reverse_path_is_automatic() -> None:
+    result = notice(TMDA_STYLE, sender="jane@blog-one.test", subject="Re: Guest post idea")
+    assert result.classification == "auto_reply", result.reasons
+    assert any("challenge" in reason for reason in result.reasons)
+    # The same words in a person's reply (their own reverse-path, no link, no automatic
+    # header) are the person's.
+    assert _reply(TMDA_STYLE).classification != "auto_reply"
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        (
+            "Delivered: Guest post idea",
+            f"Your message has been delivered to the following recipients:\n\n{LEAD}\n",
+        ),
+        (
+            "Relayed: Guest post idea",
+            "Delivery to these recipients or groups is complete, but no delivery notification "
+            f"was sent by the destination server:\n\n{LEAD}\n",
+        ),
+    ],
+)
+def test_a_plain_text_delivery_receipt_is_a_success_not_a_reply(subject: str, body: str) -> None:
+    result = notice(body, subject=subject, sender="postmaster@blog-one.test")
+    assert result.classification == "auto_reply"
+    assert result.bounce is None and result.bounce_type is None
+    assert any("delivery receipt" in reason for reason in result.reasons)
+
+
+def test_a_receipt_that_also_reports_a_failure_is_a_bounce() -> None:
+    result = notice(
+        "Your message has been delivered to the following recipients:\n\n"
+        "other@blog-one.test\n\n"
+        f"Delivery has failed to these recipients or groups:\n\n{LEAD}\n"
+        "The e-mail address you entered couldn't be found.",
+        subject="Undeliverable: Guest post idea",
+        sender="postmaster@blog-one.test",
+    )
+    assert result.classification == "bounce" and result.bounce is not None
+    (failed,) = [line for line in result.bounce.recipients if line.address == LEAD]
+    assert failed.hard
+
+
 def test_wrong_person_reply_names_the_referral_address() -> None:
     result = _reply(
         "Hi, I no longer work at Blog One. Please contact new.editor@blog-one.test instead.\n"

@@ -99,6 +99,14 @@ PERMANENT_TEXT_RE = re.compile(
     r"no further (delivery )?attempts|will not be retried|failed permanently",
     re.I,
 )
+# A daemon's plain-text delivery receipt (Exchange's "Delivered:" and "Relayed:" notices when no
+# report part is attached): a success, like RFC 3464's delivered and relayed actions.
+SUCCESS_TEXT_RE = re.compile(
+    r"(has been|was) (successfully )?delivered to (the following|these|this) recipients?|"
+    r"delivery to (the following|these|this) recipients?( or groups?)? "
+    r"(is complete|was successful|succeeded)|was successfully delivered",
+    re.I,
+)
 # Challenge-response systems (Boxbe, Spam Arrest, Mailinblack, ChoiceMail, Bluebottle and the
 # whitelist features of hosted mail): they hold the message until the sender proves to be a
 # person. A request, not a failure: `auto_reply`, even when it comes as a delivery report.
@@ -114,7 +122,11 @@ CHALLENGE_RE = re.compile(
     r"challenge[- ]response|boxbe|spam ?arrest|mailinblack|choicemail|bluebottle|"
     r"(held|waiting|pending|quarantined) (for|until) (your |the sender's |sender )?"
     r"(verification|approval|confirmation)|awaiting (your )?(verification|confirmation)|"
-    r"(verification|confirmation) (is )?(required|needed) (before|to deliver)",
+    r"(verification|confirmation) (is )?(required|needed) (before|to deliver)|"
+    # the reply-to-confirm kind (TMDA, qconfirm, Active Spam Killer)
+    r"(only )?(accept|receive)s? (e-?mail|mail|messages) (only )?from (senders|people) who "
+    r"(have been|are) (verified|confirmed|approved)|"
+    r"(original )?message will be (delivered|released) (once|when|after|as soon as) you",
     re.I,
 )
 # The services by name, and the filter's name for what it is: enough on their own. Otherwise
@@ -130,7 +142,9 @@ CHALLENGE_SERVICE_RE = re.compile(
 CHALLENGE_PERSONAL_RE = re.compile(
     r"(verify|confirm|prove) (that )?you are (a )?(human|real person|person|not a (ro)?bot)|"
     r"\bcaptcha\b|approved senders?|sender verification|challenge[- ]response|"
-    r"\b(whitelist|white list|allow ?list|safe ?senders? list|guest list)\b",
+    r"\b(whitelist|white list|allow ?list|safe ?senders? list|guest list)\b|"
+    r"(accept|receive)s? (e-?mail|mail|messages) (only )?from (senders|people) who "
+    r"(have been|are) (verified|confirmed|approved)",
     re.I,
 )
 URL_RE = re.compile(r"https?://", re.I)
@@ -260,6 +274,9 @@ def challenge_request(parsed: Parsed, text: str) -> str | None:
         parsed.header(name) and not parsed.header(name).lower().startswith("no")
         for name in AUTOMATIC_HEADERS
     )
+    # A null reverse-path is how automatic answers are sent (RFC 3834 section 3.3); a person's
+    # reply has the person's address.
+    automatic = automatic or parsed.header("Return-Path").strip() == "<>"
     if service or automatic or URL_RE.search(text[:5000]):
         return _words(found)
     return None
@@ -379,6 +396,11 @@ def _non_standard(parsed: Parsed) -> Bounce | None:
     notice = _notice_text(parsed)
     failure_text = bool(FAILURE_TEXT_RE.search(notice))
     delay = _delay_words(parsed, notice)
+    success = SUCCESS_TEXT_RE.search(notice)
+    if success and (daemon or null_sender) and not (failure_text or delay or failed_header):
+        receipt = [BounceRecipient(a) for a in _notice_recipients(parsed, notice)]
+        why = f"delivery receipt ({_words(success)!r})"
+        return Bounce("delivered", True, receipt, _original_ids(parsed), [why])
     reasons: list[str] = []
     if failed_header:
         reasons.append("X-Failed-Recipients header")
