@@ -134,6 +134,13 @@ CASES: list[tuple[str, str, dict[str, str], str]] = [
         "auto_reply",
         "Re: Guest post",
         {},
+        "Thanks for your pitch! Due to the high volume of pitches we receive, we can only respond "
+        "to those we are interested in. If you don't hear back within two weeks, assume we passed.",
+    ),
+    (
+        "auto_reply",
+        "Re: Guest post",
+        {},
         "This mailbox is no longer monitored. Please write to hello@site.test.",
     ),
     (

@@ -76,7 +76,11 @@ AUTO_BODY_RE = re.compile(
     r"read|in use)|unmonitored (mailbox|inbox|address|account)|"
     # a mailing list holding the message for its moderator (Mailman, Google Groups)
     r"held (until|for) (the )?(list )?moderator|awaits? moderator approval|"
-    r"pending (moderator|moderation) (approval|review)",
+    r"pending (moderator|moderation) (approval|review)|"
+    # the acknowledgement sent to every pitch: written for everyone, so it speaks of volume
+    r"(due to|because of|given) the (high|large|huge|sheer) (volume|number|amount) of "
+    r"(e-?mails|messages|pitches|requests|submissions|inquiries|enquiries)|"
+    r"if you (don't|do not|haven't) hear(d)? (back )?(from us )?within",
     re.I,
 )
 
