@@ -42,13 +42,16 @@ its module), and the tests that hold it to the general route. Documentation only
   once per shape of request (sort, filters, kind of cursor) with named parameters, run as
   `rows.DriverQuery`s; the general path (`_general_page`) runs when statement listeners are on
   the engine. SQLite connections go back to the pool without a rollback when no transaction is
-  open (`db._roll_back_open_transactions`), one hop fewer. The page in the lead-list
+  open (`db._roll_back_open_transactions`), one hop fewer. The page carries the tenancy
+  condition, so the campaign is looked up only for an empty page or a bad cursor (`_checked`,
+  on both paths). The page in the lead-list
   benchmark (issue 15) went from 5.3-6.9 to 3.3-4.2 ms at p95 on SQLite and from 4.0-4.8 to
   3.4-3.8 ms on PostgreSQL.
   Guarded by:
     `tests/core/test_lead_list_fast.py::test_every_page_is_the_general_paths_page`
     `tests/core/test_lead_list_fast.py::test_values_come_back_as_the_general_path_has_them`
     `tests/core/test_lead_list_fast.py::test_refusals_are_the_same`
+    `tests/core/test_lead_list_fast.py::test_the_campaign_is_looked_up_only_for_an_empty_page`
     `tests/core/test_lead_list_fast.py::test_the_fast_path_runs_unless_statements_are_observed`
     `tests/core/test_lead_list_fast.py::test_sqlite_rolls_back_only_open_transactions`
 

@@ -168,6 +168,32 @@ async def test_refusals_are_the_same(
                 await run(connection, other, campaign_id, page, sort="-quality_score")
 
 
+async def test_the_campaign_is_looked_up_only_for_an_empty_page(
+    api: Api, connection: AsyncConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's statements carry the tenancy condition, so a page with rows is its statement
+    alone; an empty page looks the campaign up after it: [] for the caller's own campaign, 404
+    for another's (whose leads the page did not see). Bad cursors: `test_refusals_are_the_same`."""
+    campaign_id = await _seed(api)
+    other = Principal(user_id="user_b")
+
+    async def fast(page: pages.Page, **filters: Any) -> Any:
+        return await _fast(connection, campaign_id, page, monkeypatch, **filters)
+
+    async def general(page: pages.Page, **filters: Any) -> Any:
+        return await _general(connection, campaign_id, page, **filters)
+
+    for run in (general, fast):
+        found, sent = await run(pages.Page(5, None), sort="-quality_score")
+        assert len(found) == 6 and len(sent) == 1 and "FROM leads" in sent[0][0]
+        found, sent = await run(pages.Page(5, None), q="nothing-like-it")
+        assert found == [] and len(sent) == 2
+        assert "FROM leads" in sent[0][0] and "FROM campaigns" in sent[1][0]
+    for path in (listing._general_page, listing._driver_page):
+        with pytest.raises(NotFound):
+            await path(connection, other, campaign_id, pages.Page(5, None))
+
+
 async def test_the_fast_path_runs_unless_statements_are_observed(
     api: Api, connection: AsyncConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
