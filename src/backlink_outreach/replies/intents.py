@@ -31,6 +31,7 @@ def _rx(alternatives: list[str]) -> re.Pattern[str]:
 UNSUBSCRIBE: list[str] = [
     # English
     r"unsubscribe( me)?",
+    r"unsub",
     r"remove (me|us|(my|our|this) (e-?mail |contact )?(e-?mail|address|details|data))( from)?",
     r"take (me|us|my (e-?mail|address)) off",
     r"(stop|stopped|quit|cease) (e-?mailing|emailing|contacting|sending|writing to|messaging) "
@@ -51,6 +52,9 @@ UNSUBSCRIBE: list[str] = [
     r"opt (me|us) out",
     r"cease (all )?(communications?|contact|e-?mails?|e-?mailing)",
     r"stop (sending|e-?mailing|contacting|messaging|spamming|bothering) (me|us|these|this)",
+    r"stop spamming",
+    r"leave (me|us) alone",
+    r"(do not|don't|never) (ever )?reach out( to (me|us))? (again|any ?more)",
     r"stop",  # only as the whole reply (see _BARE_STOP_RE)
     r"remove",  # the same
     # German
@@ -132,7 +136,8 @@ UNSUBSCRIBE: list[str] = [
     r"(wil|willen) geen (e-?mails|mails|berichten|nieuwsbrieven) meer",
     r"haal (mij|me|ons) (\w+ ){0,2}(van|uit)",  # "haal me alsjeblieft van ..."
     r"geen (e-?mails|mails|berichten) meer",
-    r"niet meer (mailen|contacteren|benaderen|e-?mailen)",
+    r"niet meer (te )?(mailen|contacteren|benaderen|e-?mailen)",
+    r"niet meer (gemaild|ge-?e-?maild|benaderd|gecontacteerd) (te )?worden",
     r"(mail|e-?mail|contacteer|benader) (me|mij|ons) (\w+ )?niet meer",
     # Portuguese
     r"descadastr\w+",
@@ -147,6 +152,7 @@ UNSUBSCRIBE: list[str] = [
     r"não me (contate|envie|mande|contatem|enviem|mandem)",
     r"não (volte|voltem) a (me |nos )?(contatar|escrever|enviar|mandar)",
     r"parar de (enviar|receber)",
+    r"(ser|seja|seja eu) (removid|excluíd|retirad|descadastrad)[oa]s? (da|de|desta|dessa)",
     r"(excluir|exclua|apagar|apague) (o )?meu (e-?mail|endereço|contato)",
 ]
 
