@@ -39,12 +39,18 @@ UNSUBSCRIBE: list[str] = [
     r"(do not|don't|never) (ever )?(e-?mail|contact|write to|message) "
     r"(me|us|this (e-?mail )?address)( again)?",
     r"(do not|don't) send (me|us) (any ?more|more|further|these|this)",
+    r"(do not|don't) send (any ?more|more|further) "
+    r"(e-?mails?|messages|pitches|offers|follow[- ]?ups)",
+    r"(stop|quit) following up",
+    r"(do not|don't|never) follow[- ]?up( with (me|us))?",
+    r"do[- ]not[- ](contact|e-?mail|mail) (list|register)",
+    r"asked (you )?(before |already |twice |repeatedly )?to stop",
     r"(do not|don't|no longer) (want|wish) to be (contacted|e-?mailed|approached)",
     r"cease and desist",
     r"lose my (e-?mail|address)",
     r"remove (our|my) (website|site|domain|company|business|blog)( from)?",
     r"opt(ed)?[- ]?out",
-    r"no more e-?mails?",
+    r"no more (e-?mails?|messages|pitches|follow[- ]?ups)",
     r"delete my (e-?mail|address|data|details)",
     r"(i|we) (do not|don't|no longer) (want|wish) (to (receive|get) )?"
     r"(any |these |those |your |such )?(more |further )?"
@@ -63,7 +69,7 @@ UNSUBSCRIBE: list[str] = [
     r"abmelden",
     r"abmeldung",
     r"aus (ihrem|dem|eurem|deinem) (verteiler|newsletter|e-?mail-?verteiler|liste)",
-    r"keine (weiteren )?(e-?mails|nachrichten|mails|werbung)",
+    r"keine (weiteren )?[\w-]*(mails|nachrichten|werbung)",
     r"nicht mehr (kontaktieren|anschreiben|schreiben|anmailen)",
     r"(entfernen|streichen|löschen|nehmen) sie (mich|uns|meine (daten|[\w-]*adresse|e-?mail))",
     r"abbestell\w*",
@@ -80,7 +86,8 @@ UNSUBSCRIBE: list[str] = [
     r"ne m'(écrivez|envoyez|contactez) plus",
     r"(retirez|supprimez|enlevez)[- ]moi",
     r"ne (plus|pas) recevoir",
-    r"(retirer|supprimer) (mon adresse|mon e-?mail|mes coordonnées)",
+    r"(retirer|supprimer|retirez|supprimez|effacez|enlevez) (mon adresse|mon e-?mail|mes "
+    r"coordonnées)",
     r"ne (plus|pas) (m'|me |nous )(écrire|envoyer|contacter|solliciter|relancer)",
     r"ne plus (me |nous )?(contacter|écrire|recevoir|solliciter|relancer)",
     r"(me|nous) (retirer|supprimer|enlever|radier|désinscrire|désabonner)",
@@ -112,7 +119,8 @@ UNSUBSCRIBE: list[str] = [
     r"disiscriv\w+",
     r"rimuove(temi|rmi)|rimuovimi",
     r"(togliete|toglie|togli|eliminate|elimina)(mi|temi|rmi|ci|teci)",
-    r"(rimuovere|cancellare|togliere|eliminare) (il mio|la mia|i miei|il nostro) "
+    r"(rimuovere|cancellare|togliere|eliminare|rimuovete|cancellate|togliete|eliminate) "
+    r"(il mio|la mia|i miei|il nostro) "
     r"(indirizzo|e-?mail|contatto|dati|nominativo)",
     r"(smettete|smettetela|smettila|smetti|smetta|smettere) di (inviarmi|scrivermi|contattarmi|"
     r"mandarmi|inviarci|scriverci|contattarci)",
