@@ -170,12 +170,19 @@ class DriverInsert:
         if not on_driver(connection):
             await connection.execute(insert(self.table), list(rows))
             return
+        driver = await driver_of(connection)
+        if connection.dialect.driver == "asyncpg" and not driver.is_in_transaction():
+            # SQLAlchemy begins asyncpg's transaction at its own first statement: an INSERT
+            # sent on the driver before that would commit on its own, outside the caller's
+            # transaction. Through SQLAlchemy it begins the transaction as any statement does.
+            await connection.execute(insert(self.table), list(rows))
+            return
         sql, binds = self._for(connection.dialect)
         params = [
             tuple(row[name] if process is None else process(row[name]) for name, process in binds)
             for row in rows
         ]
-        await (await driver_of(connection)).executemany(sql, params)
+        await driver.executemany(sql, params)
 
 
 class RowQuery(Generic[T]):

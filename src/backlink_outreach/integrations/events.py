@@ -67,14 +67,13 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+# Built once: `json.dumps` with these options builds an encoder per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
 def body(type_: str, now: datetime, data: Mapping[str, Any]) -> str:
     """The webhook body, `{type, timestamp, data}`, compact JSON."""
-    return json.dumps(
-        {"type": type_, "timestamp": timestamp(now), "data": data},
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=_json_default,
-    )
+    return _ENCODER.encode({"type": type_, "timestamp": timestamp(now), "data": data})
 
 
 def _cache(session: AsyncSession) -> Subscribers:

@@ -212,7 +212,7 @@ def _change(
     new = ends[values["id"]][LEAD_STATUSES.index(old)]
     if new == old:
         return None
-    values.update(status=new, updated_at=now)
-    data = LeadOut.model_validate(values).model_dump(mode="json")
-    data["previous_status"] = old
-    return (workspace_id, LEAD_CHANGED, data)
+    # The row's `LeadOut` columns are the lead as the API returns it (our own values, of the
+    # schema's types: not re-validated, see `payloads.attempt`); `events.body` writes them.
+    values.update(status=new, updated_at=now, previous_status=old)
+    return (workspace_id, LEAD_CHANGED, values)
