@@ -31,10 +31,11 @@ its module), and the tests that hold it to the general route. Documentation only
     `tests/core/test_rows.py::test_observed_engines_read_through_sqlalchemy`
     `tests/core/test_rows.py::test_json_columns_are_refused`
 
-- `rows.DriverInsert`: the webhook outbox's two INSERTs (`integrations/events.py`) in one
-  driver `executemany` each, values through SQLAlchemy's bind processors: on aiosqlite one
-  thread hop instead of three. What a subscribed endpoint adds to an API send went from about
-  1.5 to 0.8-1.1 ms on SQLite and from 1.2-1.7 to 0.55-0.7 ms on PostgreSQL (issue 18).
+- `rows.DriverInsert`: the webhook outbox's INSERT (`integrations/events.py`) in one driver
+  `executemany`, values through SQLAlchemy's bind processors: on aiosqlite one thread hop
+  instead of three. What a subscribed endpoint adds to an API send went from about 1.5 to
+  0.8-1.1 ms on SQLite and from 1.2-1.7 to 0.55-0.7 ms on PostgreSQL (issue 18), when the
+  outbox still wrote a delivery row per endpoint too (now the fan-out's, `webhooks/fanout.py`).
   On asyncpg it goes through SQLAlchemy until SQLAlchemy has begun the transaction (asyncpg's
   is begun at SQLAlchemy's first statement: before it, a driver INSERT would commit alone).
   Guarded by:

@@ -1,6 +1,6 @@
 """Statements on the driver connection: written once in SQLAlchemy, compiled once per dialect,
 run on asyncpg or aiosqlite directly (reads by `DriverQuery` and `RowQuery`, the webhook
-outbox's INSERTs by `DriverInsert`).
+outbox's INSERT by `DriverInsert`).
 
 Through SQLAlchemy's execution a SELECT pays, besides its SQL, for the statement's cache lookup,
 an execution context and a result object, and on aiosqlite four thread hops (cursor, execute,

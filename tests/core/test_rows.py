@@ -88,6 +88,7 @@ def _event(n: int, at: datetime) -> dict[str, Any]:
         "workspace_id": "w",
         "type": "send.sent",
         "payload": "{}",
+        "endpoint_ids": "whe_1 whe_2",
         "created_at": at,
     }
 

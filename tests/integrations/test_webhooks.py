@@ -17,6 +17,7 @@ from standardwebhooks.webhooks import Webhook
 from backlink_outreach.db import utcnow
 from backlink_outreach.integrations import events
 from backlink_outreach.integrations.webhooks import delivery
+from backlink_outreach.integrations.webhooks.fanout import fan_out
 from backlink_outreach.leads import lifecycle
 from backlink_outreach.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from tests.conftest import Api
@@ -296,6 +297,7 @@ async def test_twenty_give_ups_in_a_row_disable_the_endpoint(
             await conn.execute(update(WebhookEndpoint).values(give_ups_in_a_row=18))
         for n in range(2):
             await _record(api, "user_a", "send.sent", {"n": n})
+        assert await fan_out(api.app.state.database) == 2
         async with db.engine.begin() as conn:
             await conn.execute(update(WebhookDelivery).values(attempts=delivery.MAX_ATTEMPTS - 1))
         await _run_duty(api)

@@ -6,19 +6,20 @@ takes both, a commit keeps both, and a kill at any later point loses nothing (th
 `webhooks/delivery.py`, sends it afterwards, at least once).
 
 An event is written only when an enabled endpoint of the workspace subscribes to its type: one
-`events` row (the body every delivery sends, fixed now, so retries send the same bytes) and one
-`webhook_deliveries` row per subscribed endpoint. Which endpoints a workspace has is read once
-per transaction (remembered on the session for that transaction only, never across
-transactions, so a new or disabled endpoint counts from the next transaction on).
+`events` row, holding the body every delivery sends (fixed now, so retries send the same bytes)
+and the ids of the endpoints that subscribe. Their `webhook_deliveries` rows are made later by
+the delivery duty's fan-out (`webhooks/fanout.py`), so a change's transaction writes one row per
+event whatever the number of endpoints. Which endpoints a workspace has is read once per
+transaction (remembered on the session for that transaction only, never across transactions,
+so a new or disabled endpoint counts from the next transaction on).
 
 `data` may be a mapping or a callable that makes one: the callable runs only when someone
 subscribes, so callers on hot paths (a send) pay for no serialization otherwise.
 
-`batch(session)` gathers what is recorded inside it into the same two INSERTs, written when the
-block ends: a send records `lead.status_changed` and `send.sent` (and a refusal its bounce) in
-different modules, and each INSERT is a round trip. The INSERTs go to the driver in one call
-each (`rows.DriverInsert`: on aiosqlite one thread hop, where SQLAlchemy's execution takes
-three).
+`batch(session)` gathers what is recorded inside it into one INSERT, written when the block
+ends: a send records `lead.status_changed` and `send.sent` (and a refusal its bounce) in
+different modules, and each INSERT is a round trip. The INSERT goes to the driver in one call
+(`rows.DriverInsert`: on aiosqlite one thread hop, where SQLAlchemy's execution takes three).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..ids import new_id
-from ..models import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from ..models import OutboxEvent, WebhookEndpoint
 from ..rows import DriverInsert
 from .schemas import EventType
 
@@ -48,10 +49,8 @@ Subscribers = dict[str, list[tuple[str, frozenset[str]]]]
 _CACHE_KEY = "backlink_outreach.integrations.subscribers"
 _BATCH_KEY = "backlink_outreach.integrations.batch"
 _EVENTS = cast(Table, OutboxEvent.__table__)
-_DELIVERIES = cast(Table, WebhookDelivery.__table__)
 _ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
 _INSERT_EVENTS = DriverInsert(_EVENTS)
-_INSERT_DELIVERIES = DriverInsert(_DELIVERIES)
 
 
 def timestamp(now: datetime) -> str:
@@ -132,14 +131,14 @@ async def record(
 async def record_many(
     session: AsyncSession, items: Sequence[tuple[str, str, Data]], now: datetime
 ) -> list[str | None]:
-    """`record` for many events at once: two INSERTs whatever the count (inside `batch`, none
+    """`record` for many events at once: one INSERT whatever the count (inside `batch`, none
     until it ends)."""
     if not items:
         return []
     found = await subscribers(session, (workspace_id for workspace_id, _, _ in items))
     ids: list[str | None] = []
-    pending = session.info.get(_BATCH_KEY)
-    events, deliveries = pending if pending is not None else ([], [])
+    pending: list[dict[str, Any]] | None = session.info.get(_BATCH_KEY)
+    events = pending if pending is not None else []
     for workspace_id, type_, data in items:
         targets = subscribed(found, workspace_id, type_)
         if not targets:
@@ -153,13 +152,13 @@ async def record_many(
                 "workspace_id": workspace_id,
                 "type": type_,
                 "payload": body(type_, now, values),
+                "endpoint_ids": " ".join(targets),
                 "created_at": now,
             }
         )
-        deliveries.extend(delivery_row(event_id, endpoint_id, now) for endpoint_id in targets)
         ids.append(event_id)
     if pending is None:
-        await _write(session, events, deliveries)
+        await _write(session, events)
     return ids
 
 
@@ -171,32 +170,15 @@ async def batch(session: AsyncSession) -> AsyncIterator[None]:
     if _BATCH_KEY in session.info:
         yield
         return
-    pending: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
+    pending: list[dict[str, Any]] = []
     session.info[_BATCH_KEY] = pending
     try:
         yield
     finally:
         del session.info[_BATCH_KEY]
-    await _write(session, *pending)
+    await _write(session, pending)
 
 
-async def _write(
-    session: AsyncSession, events: list[dict[str, Any]], deliveries: list[dict[str, Any]]
-) -> None:
+async def _write(session: AsyncSession, events: list[dict[str, Any]]) -> None:
     if events:
-        connection = await session.connection()
-        await _INSERT_EVENTS.execute(connection, events)
-        await _INSERT_DELIVERIES.execute(connection, deliveries)
-
-
-def delivery_row(event_id: str, endpoint_id: str, now: datetime) -> dict[str, Any]:
-    return {
-        "id": new_id("whd"),
-        "event_id": event_id,
-        "endpoint_id": endpoint_id,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-        "updated_at": now,
-    }
+        await _INSERT_EVENTS.execute(await session.connection(), events)

@@ -4,9 +4,10 @@
 - `webhook_endpoints`: where a workspace's events go; the signing secret only sealed.
 - `events`: the transactional outbox. A row is written in the same transaction as the change it
   reports, only when an enabled endpoint of the workspace subscribes to its type; `payload` is
-  the exact body every delivery sends.
-- `webhook_deliveries`: one per (event, endpoint): the queue the delivery duty claims from
-  (`status`, `next_attempt_at`) and where the delivery stands.
+  the exact body every delivery sends; `endpoint_ids` the endpoints that subscribed then, until
+  the delivery duty has fanned the event out.
+- `webhook_deliveries`: one per (event, endpoint), made by the fan-out: the queue the delivery
+  duty claims from (`status`, `next_attempt_at`) and where the delivery stands.
 - `webhook_attempts`: the delivery log, one row per attempt (`GET /webhooks/{id}/deliveries`).
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime, utcnow
@@ -63,12 +64,25 @@ class WebhookEndpoint(Base):
 
 class OutboxEvent(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_workspace_created", "workspace_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_events_workspace_created", "workspace_id", "created_at", "id"),
+        # The fan-out's queue: only the events not fanned out yet, a handful at any time.
+        Index(
+            "ix_events_to_fan_out",
+            "id",
+            postgresql_where=text("endpoint_ids IS NOT NULL"),
+            sqlite_where=text("endpoint_ids IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(255))
     type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[str] = mapped_column(Text)
+    # The endpoints subscribed when the event was recorded, space-separated; NULL once the
+    # fan-out (`webhooks/fanout.py`) has made their deliveries. Writing them here rather than a
+    # delivery row per endpoint keeps the change's transaction at one INSERT (issue 18).
+    endpoint_ids: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

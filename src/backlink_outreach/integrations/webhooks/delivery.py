@@ -1,5 +1,6 @@
 """The webhook delivery duty: claim due deliveries, post them signed, record how each went.
 
+0. Fan out (`fanout.py`): the deliveries of events recorded since, one per endpoint.
 1. Claim (one short transaction): due pending deliveries of enabled endpoints, locked with
    `FOR UPDATE SKIP LOCKED` on PostgreSQL, get `next_attempt_at` pushed a lease ahead. Nothing
    else changes, so a worker killed from here on leaves them pending: they fall due again when
@@ -34,6 +35,7 @@ from ...ids import new_id
 from ...mailboxes import secrets as sealing
 from ...models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .. import events as outbox
+from .fanout import fan_out
 from .signer import Signer
 
 log = structlog.get_logger(__name__)
@@ -111,6 +113,7 @@ async def deliver_due(db: Database, settings: Settings) -> int:
     http: httpx.AsyncClient | None = None
     try:
         while time.monotonic() - started < PASS_SECONDS:
+            await fan_out(db)
             claimed = await claim(db, settings)
             if not claimed:
                 break

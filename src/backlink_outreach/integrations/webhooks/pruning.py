@@ -2,8 +2,9 @@
 (`webhook_attempts`) do not grow for ever.
 
 After `WEBHOOK_RETENTION_DAYS` (30) an event goes once no enabled endpoint still waits for it:
-every delivery delivered or given up, or still pending only for an endpoint that is disabled
-(re-enabled a month later, it starts from new events rather than a month's backlog). Attempts
+fanned out (`fanout.py`), and every delivery delivered or given up, or still pending only for an
+endpoint that is disabled (re-enabled a month later, it starts from new events rather than a
+month's backlog). Attempts
 older than that go too, so `GET /webhooks/{id}/deliveries` shows the last 30 days.
 
 Ids are time-ordered (`ids.py`: the first 13 hex digits are microseconds), so "older than the
@@ -83,7 +84,10 @@ async def _prune_events(session: AsyncSession, bound: str) -> int:
     ids = list(
         (
             await session.execute(
-                select(_EV.c.id).where(_EV.c.id < bound, ~awaited).order_by(_EV.c.id).limit(BATCH)
+                select(_EV.c.id)
+                .where(_EV.c.id < bound, _EV.c.endpoint_ids.is_(None), ~awaited)
+                .order_by(_EV.c.id)
+                .limit(BATCH)
             )
         ).scalars()
     )
