@@ -4,8 +4,8 @@
 After `WEBHOOK_RETENTION_DAYS` (30) an event goes once no enabled endpoint still waits for it:
 fanned out (`fanout.py`), and every delivery delivered or given up, or still pending only for an
 endpoint that is disabled (re-enabled a month later, it starts from new events rather than a
-month's backlog). Attempts
-older than that go too, so `GET /webhooks/{id}/deliveries` shows the last 30 days.
+month's backlog). Attempts older than that go too, so `GET /webhooks/{id}/deliveries` shows
+the last 30 days.
 
 Ids are time-ordered (`ids.py`: the first 13 hex digits are microseconds), so "older than the
 cutoff" is a range of the primary key: no other index is needed, and each batch is a short
