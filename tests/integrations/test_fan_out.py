@@ -108,17 +108,17 @@ async def test_a_big_backlog_goes_in_batches(
     async with make_api(**hook_settings()) as api:
         await _hook(api, ["send.sent"])
         await _record(api, 7)
-        statements: list[int] = []
+        batches: list[int] = []
         real = fanout.fan_out_batch
 
         async def counted(*args: object) -> int:
             done = await real(*args)  # type: ignore[arg-type]
-            statements.append(done)
+            batches.append(done)
             return done
 
         monkeypatch.setattr(fanout, "fan_out_batch", counted)
         assert await fanout.fan_out(api.app.state.database) == 7
-    assert statements == [3, 3, 1]
+    assert batches == [3, 3, 1]
     assert len(await _deliveries(db)) == 7
 
 
