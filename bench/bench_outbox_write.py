@@ -84,6 +84,8 @@ class _RawDriver:
     async def __aenter__(self) -> _RawDriver:
         if self.db.sqlite_path is not None:
             self.sqlite = await aiosqlite.connect(self.db.sqlite_path, isolation_level=None)
+            # As the app's connections have it: SQLite then checks what references the table.
+            await self.sqlite.execute("PRAGMA foreign_keys=ON")
         else:
             assert self.db.pg_dsn is not None
             self.pg = await asyncpg.connect(self.db.pg_dsn)
