@@ -67,9 +67,9 @@ async def test_each_event_gets_a_delivery_per_endpoint_once(
     assert await _still_to_fan_out(db) == 0
     async with db.engine.connect() as conn:
         made = {row.id: row.created_at for row in await conn.execute(select(OutboxEvent))}
-        for delivery in await conn.execute(select(WebhookDelivery)):
-            assert delivery.status == "pending" and delivery.attempts == 0
-            assert delivery.next_attempt_at == made[delivery.event_id]  # due in event order
+        for row in await conn.execute(select(WebhookDelivery)):
+            assert row.status == "pending" and row.attempts == 0
+            assert row.next_attempt_at == made[row.event_id]  # due in event order
 
 
 async def test_an_endpoint_deleted_before_the_fan_out_gets_nothing(
