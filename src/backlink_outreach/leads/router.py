@@ -9,6 +9,7 @@ from ..campaigns.service import get_campaign
 from ..database import Database
 from ..deps import PrincipalDep, SessionDep
 from ..models import LeadStatus
+from ..planned_route import planned_get
 from ..responses import json_response
 from . import listing, service
 from .schemas import (
@@ -57,11 +58,10 @@ async def add_lead(
     return await service.add_lead(session, campaign, data)
 
 
-@router.get("/campaigns/{campaign_id}/leads", response_model=list[LeadOut])
+@planned_get(router, "/campaigns/{campaign_id}/leads", response_model=list[LeadOut])
 async def list_leads(
     campaign_id: str,
     request: Request,
-    response: Response,
     principal: PrincipalDep,
     page: pages.NewList,
     status: Annotated[LeadStatus | None, Query()] = None,
@@ -87,9 +87,8 @@ async def list_leads(
         rows = await listing.list_leads(
             connection, principal, campaign_id, page, status=status, q=q, sort=sort
         )
-    keyset = listing.KEYSETS[sort]
-    shown = pages.finish(rows, page, keyset, request, response)
-    return pages.carry(response, json_response(shown))
+    shown, headers = pages.next_page(rows, page, listing.KEYSETS[sort], request)
+    return json_response(shown, headers=headers)
 
 
 @router.post("/campaigns/{campaign_id}/leads/bulk", response_model=BulkAddResult)
