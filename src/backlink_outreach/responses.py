@@ -25,5 +25,9 @@ def dump_json(payload: Any) -> bytes:
     return _ENCODER.encode(payload)
 
 
-def json_response(payload: Any, status_code: int = 200) -> Response:
-    return Response(dump_json(payload), status_code=status_code, media_type="application/json")
+def json_response(
+    payload: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        dump_json(payload), status_code=status_code, headers=headers, media_type="application/json"
+    )

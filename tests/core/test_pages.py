@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from starlette.requests import Request
 
+from backlink_outreach import pages
 from tests.conftest import Api, create_campaign
 
 PAGED_LISTS = ("/suppression", "/emails/templates", "/campaigns")
@@ -208,3 +210,33 @@ async def test_link_keeps_the_other_parameters(api: Api) -> None:
     assert following.status_code == 200
     assert [lead["domain"] for lead in following.json()] != [response.json()[0]["domain"]]
     assert all("alpha" in lead["domain"] for lead in following.json())
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        b"",
+        b"limit=2",
+        b"cursor=old&limit=2",
+        b"q=a+b&cursor=old&q=%C3%A9t%C3%A9&sort=-created_at",
+        b"flag&empty=&limit=2",
+        b"q=%26%3D%2B%25&limit=2",
+    ],
+)
+def test_the_next_url_is_starlettes(query: bytes) -> None:
+    """`pages.with_cursor` writes what Starlette's `include_query_params` writes (it reuses
+    the query the request parsed), for repeated, blank, encoded and earlier cursor values."""
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/api/v1/backlink-outreach/campaigns/cmp_1/leads",
+        "raw_path": b"/api/v1/backlink-outreach/campaigns/cmp_1/leads",
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"example.test:8000")],
+        "server": ("example.test", 8000),
+    }
+    request = Request(scope)
+    expected = str(request.url.include_query_params(cursor="WyJuZXh0Il0"))
+    assert pages.with_cursor(request, "WyJuZXh0Il0") == expected

@@ -23,7 +23,6 @@ async def create_campaign(
 @router.get("/campaigns", response_model=list[CampaignOut])
 async def list_campaigns(
     request: Request,
-    response: Response,
     connection: ReadConnectionDep,
     principal: PrincipalDep,
     page: pages.AllByDefault,
@@ -32,8 +31,8 @@ async def list_campaigns(
     ),
 ) -> Response:
     rows = await service.list_campaigns(connection, principal, workspace_id, page)
-    shown = pages.finish(rows, page, service.BY_CREATED, request, response, key=_created_and_id)
-    return pages.carry(response, json_response(shown))
+    shown, headers = pages.next_page(rows, page, service.BY_CREATED, request, _created_and_id)
+    return json_response(shown, headers=headers)
 
 
 def _created_and_id(row: dict[str, Any]) -> tuple[Any, str]:

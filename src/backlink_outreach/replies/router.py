@@ -39,7 +39,6 @@ async def list_replies(
 @router.get("/replies", response_model=list[ReplyOut])
 async def inbox_list(
     request: Request,
-    response: Response,
     connection: ReadConnectionDep,
     principal: PrincipalDep,
     page: pages.NewList,
@@ -76,8 +75,8 @@ async def inbox_list(
         q=q,
         unmatched=unmatched,
     )
-    shown = pages.finish(rows, page, inbox.NEWEST_FIRST, request, response)
-    return pages.carry(response, json_response(shown))
+    shown, headers = pages.next_page(rows, page, inbox.NEWEST_FIRST, request)
+    return json_response(shown, headers=headers)
 
 
 @router.get("/replies/{reply_id}", response_model=ReplyDetail)

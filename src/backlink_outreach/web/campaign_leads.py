@@ -103,7 +103,7 @@ async def campaign_page(
             keyset = listing.KEYSETS[sort]
             last = rows[-1]
             cursor = keyset.encode(getattr(last, keyset.name), last.id)
-            next_url = str(request.url.include_query_params(cursor=cursor))
+            next_url = pages.with_cursor(request, cursor)
     counted = (await numbers.numbers_by_campaign(connection, [campaign.id]))[campaign.id]
     context = {
         "campaign": campaign,

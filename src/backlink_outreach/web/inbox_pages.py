@@ -5,6 +5,7 @@ under a lead (the `PATCH /replies/{id}` services)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
@@ -52,7 +53,7 @@ def _unmatched(text: str) -> bool | None:
 
 def page_url(request: Request, cursor: str) -> str:
     """This page's path and query with `cursor` replaced (a relative link)."""
-    following = request.url.include_query_params(cursor=cursor)
+    following = urlsplit(pages.with_cursor(request, cursor))
     return f"{following.path}?{following.query}"
 
 
