@@ -58,12 +58,42 @@ class UTCDateTime(TypeDecorator[datetime]):
         # matters when a response carries a thousand of them.
         if dialect.driver == "asyncpg":
             return None
-        return super().result_processor(dialect, coltype)
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite":
+            return general
+        return _sqlite_utc(general)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None or value.tzinfo is UTC:
             return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# The shapes of the text SQLAlchemy stores a DATETIME as on SQLite: `YYYY-MM-DD HH:MM:SS`, and
+# the same with `.ffffff` (the length, and where the space and the dot are).
+_SQLITE_DATETIME_SHAPES = {19: "", 26: "."}
+
+
+def _sqlite_utc(general: Any) -> Any:
+    """`general` (SQLAlchemy's parse, then `process_result_value`) for a SQLite DATETIME, with
+    the text in SQLAlchemy's own storage format parsed by `datetime.fromisoformat` with a UTC
+    offset: 0.19 µs a value against 0.95 (most of it `replace(tzinfo=UTC)`), two per lead row
+    (issue 15). Any other text takes the general route."""
+
+    def process(value: Any) -> datetime | None:
+        if (
+            type(value) is str
+            and value[10:11] == " "
+            and _SQLITE_DATETIME_SHAPES.get(len(value)) == value[19:20]
+        ):
+            try:
+                return datetime.fromisoformat(value + "+00:00")
+            except ValueError:
+                pass
+        result: datetime | None = general(value)
+        return result
+
+    return process
 
 
 READ_ONLY = "backlink_outreach_read_only"
