@@ -133,7 +133,7 @@ async def _one_backend(backend: str) -> list[Figure]:
 
 
 PAGE_LEADS = 100_000
-PAGE_RUNS = 200
+PAGE_RUNS = 600
 PAGE_QUERY = {"status": "discovered", "q": "garden", "sort": "-quality_score", "limit": "50"}
 TOPICS = ("garden", "kitchen", "travel", "finance", "pets", "cycling", "coffee", "books")
 STATUSES = ("discovered", "contacted", "replied", "placed", "bounced", "lost")
