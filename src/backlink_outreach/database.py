@@ -11,6 +11,8 @@ discovery), the worker's duties and the CLI.
 - `read()`: a read-only session (plain BEGIN on SQLite, autocommit on PostgreSQL).
 - `statement()`: for work that is exactly one statement (autocommit on PostgreSQL).
 - `connection()`: a bare read-only connection, for the hottest reads.
+- `driver()`: for the very hottest, a pooled driver connection for `rows.DriverQuery`s alone
+  (None when that route may not be taken: then `connection()`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .db import (
     make_single_statement_sessionmaker,
     read_only_engine,
 )
+from .rows import Driver, leased_driver
 
 # One queue per engine, shared by every Database over it (an app and a worker built on the same
 # engine queue together); an engine's connections belong to one event loop anyway.
@@ -120,6 +123,10 @@ class Database:
             return
         async with _committed(self._single_statement) as session:
             yield session
+
+    def driver(self) -> contextlib.AbstractAsyncContextManager[Driver | None]:
+        """`rows.leased_driver` on the read-only engine's pool."""
+        return leased_driver(self.read_engine)
 
     def connection(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """A bare read-only connection (see `db.read_only_engine`), for the hottest reads:

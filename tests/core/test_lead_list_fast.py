@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backlink_outreach import pages
 from backlink_outreach.auth import Principal
+from backlink_outreach.database import Database as AppDatabase
 from backlink_outreach.db import read_only_engine
 from backlink_outreach.errors import NotFound, Unprocessable
 from backlink_outreach.leads import listing
@@ -223,6 +224,44 @@ async def test_the_fast_path_runs_unless_statements_are_observed(
     finally:
         event.remove(engine, "before_cursor_execute", noop)
     assert taken == ["_driver_page", "_general_page", "_general_page"]
+
+
+async def test_a_page_on_a_leased_driver_is_the_general_paths_page(
+    api: Api, db: Database, connection: AsyncConnection
+) -> None:
+    """`list_leads_leased` (the API's route): on a driver connection lent by the pool, the
+    general path's rows and refusals, the connection back in the pool either way; with a
+    statement listener on the engine the lease is refused and the listener sees the page."""
+    campaign_id = await _seed(api)
+    database = AppDatabase(db.engine)
+    pool = db.engine.sync_engine.pool
+    held = pool.checkedout()  # the fixture's own connection
+    for filters in FILTERS:
+        for sort in ("created_at", "-quality_score"):
+            page = pages.Page(5, None)
+            general, _ = await _general(connection, campaign_id, page, sort=sort, **filters)
+            leased = await listing.list_leads_leased(
+                database, USER, campaign_id, page, sort=sort, **filters
+            )
+            assert leased == general and pool.checkedout() == held
+    with pytest.raises(NotFound):
+        await listing.list_leads_leased(
+            database, Principal(user_id="user_b"), campaign_id, pages.Page(5, None)
+        )
+    assert pool.checkedout() == held
+    seen: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        observed = await listing.list_leads_leased(database, USER, campaign_id, pages.Page(5, None))
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+    general, _ = await _general(connection, campaign_id, pages.Page(5, None))
+    assert observed == general
+    assert any("FROM leads" in statement for statement in seen)
 
 
 async def test_sqlite_rolls_back_only_open_transactions(

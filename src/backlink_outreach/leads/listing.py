@@ -44,9 +44,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import pages
 from ..auth import Principal
+from ..database import Database
 from ..errors import NotFound, Unprocessable
 from ..models import Campaign, Lead, LeadStatus
-from ..rows import DriverQuery, driver_of, on_driver
+from ..rows import Driver, DriverQuery, driver_of, on_driver
 from ..tenancy import in_workspaces, lookup_params
 from .schemas import LeadOut, LeadRow
 
@@ -307,6 +308,30 @@ def _shape_and_values(
     return _Shape(sort, status is not None, bool(q), after, split), values
 
 
+async def list_leads_leased(
+    database: Database,
+    principal: Principal,
+    campaign_id: str,
+    page: pages.Page,
+    *,
+    status: LeadStatus | None = None,
+    q: str | None = None,
+    sort: LeadSort = DEFAULT_SORT,
+) -> list[LeadRow]:
+    """`list_leads` for a request that holds no connection: on a driver connection leased from
+    the pool (`Database.driver`) where the fast path runs, else on `Database.connection()`."""
+    if page.limit is not None:
+        async with database.driver() as driver:
+            if driver is not None:
+                return await _page_on_driver(
+                    driver, principal, campaign_id, page, status=status, q=q, sort=sort
+                )
+    async with database.connection() as connection:
+        return await list_leads(
+            connection, principal, campaign_id, page, status=status, q=q, sort=sort
+        )
+
+
 async def _driver_page(
     connection: AsyncConnection,
     principal: Principal,
@@ -317,12 +342,29 @@ async def _driver_page(
     q: str | None = None,
     sort: LeadSort = DEFAULT_SORT,
 ) -> list[LeadRow]:
-    """`list_leads` on the driver connection: the same statements, compiled once per shape."""
+    """`list_leads` on the driver connection under `connection`."""
+    driver = Driver(await driver_of(connection), connection.dialect)
+    return await _page_on_driver(
+        driver, principal, campaign_id, page, status=status, q=q, sort=sort
+    )
+
+
+async def _page_on_driver(
+    on: Driver,
+    principal: Principal,
+    campaign_id: str,
+    page: pages.Page,
+    *,
+    status: LeadStatus | None = None,
+    q: str | None = None,
+    sort: LeadSort = DEFAULT_SORT,
+) -> list[LeadRow]:
+    """The page on a driver connection: the same statements, compiled once per shape."""
     limit = page.limit
     assert limit is not None
-    dialect = connection.dialect
+    dialect = on.dialect
     params = lookup_params(principal, id=campaign_id)
-    driver = await driver_of(connection)
+    driver = on.connection
 
     async def campaign_is_callers() -> bool:
         (check,) = _compiled(dialect, None)
