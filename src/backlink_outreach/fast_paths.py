@@ -81,6 +81,7 @@ its module), and the tests that hold it to the general route. Documentation only
     `tests/core/test_planned_route.py::test_an_included_route_calls_each_dependency_once`
     `tests/core/test_planned_route.py::test_errors_from_the_whole_tree_are_fastapis`
     `tests/core/test_planned_route.py::test_overrides_are_answered_by_fastapis_handler`
+    `tests/core/test_planned_route.py::test_observed_requests_are_answered_by_fastapis_handler`
     `tests/core/test_planned_route.py::test_what_the_plan_cannot_solve_is_refused_when_the_route_is_made`
 
 - The next-page URL from the query the request parsed already (`pages.with_cursor`), and the

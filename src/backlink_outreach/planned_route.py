@@ -14,8 +14,8 @@ order (path, query, header, cookie), and errors from anywhere in the tree make o
 `RequestValidationError`, as FastAPI's would. A parameter is read by FastAPI's own
 `request_params_to_args`, except a scalar path or query parameter (a string, number, boolean,
 `Literal` or enum, optionally None, under its own name): FastAPI works out on every request
-that such a field is no model, no JSON and no list, a quarter of the plan's time; here that is
-known once, so a value present is validated by the field itself, and an absent one takes its
+that such a field is no model, no JSON and no list (most of the plan's time: 72 against 18 us
+for the lead list's tree, measured alone); here that is known once, so a value present is validated by the field itself, and an absent one takes its
 default when that is an immutable constant (else FastAPI's function handles it).
 
 It takes only what it solves exactly as FastAPI does, and refuses the rest when the route is
@@ -76,7 +76,7 @@ def _is_scalar(annotation: Any) -> bool:
 @dataclass(frozen=True)
 class _Param:
     """One parameter read from its source: `request_params_to_args([field], source)`, or for a
-    scalar (`_scalar`) the same result without working out again what kind of field it is."""
+    scalar (see `_param`) the same result without working out again what kind of field it is."""
 
     field: Any
     name: str
@@ -240,9 +240,9 @@ class PlannedRoute(APIRoute):
 
     def get_route_handler(self) -> Handler:
         general = super().get_route_handler()
-        # FastAPI 0.16x builds the handler of an included route once per inclusion, with the
-        # inclusion's own dependant (the router's dependencies added) in this context
-        # variable; older versions made a new route with them merged.
+        # FastAPI builds the handler of an included route once per inclusion, with the
+        # inclusion's own dependant (the router's dependencies added) in this context variable
+        # (a private name: without it, the route's own dependant).
         context_var = getattr(fastapi.routing, "_effective_route_context_var", None)
         context = context_var.get() if context_var is not None else None
         route: Any = self

@@ -166,6 +166,24 @@ async def test_overrides_are_answered_by_fastapis_handler(
     assert response.text == "7 1 overridden 10" and app.state.calls == []
 
 
+async def test_observed_requests_are_answered_by_fastapis_handler(
+    small_app: tuple[FastAPI, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With FastAPI's telemetry on the request, its handler records what it records."""
+    _, client = small_app
+    planned = 0
+
+    def counted() -> Response:
+        nonlocal planned
+        planned += 1
+        return Response()
+
+    monkeypatch.setattr(planned_route, "_sub_response", counted)
+    assert (await client.get("/v1/things/7")).text == "7 1 marked 10" and planned == 1
+    monkeypatch.setattr(planned_route, "get_telemetry_data", lambda: object())
+    assert (await client.get("/v1/things/7")).text == "7 1 marked 10" and planned == 1
+
+
 async def _with_yield() -> AsyncIterator[int]:
     yield 1
 
