@@ -23,6 +23,7 @@ import aiosqlite
 import asyncpg
 from sqlalchemy import event
 
+from backlink_outreach.db import SQLITE_READ_PRAGMAS
 from backlink_outreach.ids import new_id
 from bench.common import BenchDatabase, bench_api, bench_app, bench_database, postgres_available
 from bench.report import Figure
@@ -211,8 +212,13 @@ class _RawReplay:
 
     async def __aenter__(self) -> _RawReplay:
         if self.db.sqlite_path is not None:
+            # Read as the app's connections read (`db.SQLITE_READ_PRAGMAS`): the same SQL on
+            # the same terms, so the ratio is the service's own cost.
             self.blocking = sqlite3.connect(self.db.sqlite_path)
             self.aiosqlite = await aiosqlite.connect(self.db.sqlite_path)
+            for pragma in SQLITE_READ_PRAGMAS:
+                self.blocking.execute(pragma)
+                await self.aiosqlite.execute(pragma)
         else:
             assert self.db.pg_dsn is not None
             self.pg = await asyncpg.connect(self.db.pg_dsn)

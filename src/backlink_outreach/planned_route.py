@@ -15,8 +15,9 @@ order (path, query, header, cookie), and errors from anywhere in the tree make o
 `request_params_to_args`, except a scalar path or query parameter (a string, number, boolean,
 `Literal` or enum, optionally None, under its own name): FastAPI works out on every request
 that such a field is no model, no JSON and no list (most of the plan's time: 72 against 18 us
-for the lead list's tree, measured alone); here that is known once, so a value present is validated by the field itself, and an absent one takes its
-default when that is an immutable constant (else FastAPI's function handles it).
+for the lead list's tree, measured alone); here that is known once, so a value present is
+validated by the field itself, and an absent one takes its default when that is an immutable
+constant (else FastAPI's function handles it).
 
 It takes only what it solves exactly as FastAPI does, and refuses the rest when the route is
 made (`TypeError`): async dependencies that are not generators, path, query, header and cookie

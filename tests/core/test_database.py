@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from backlink_outreach.database import Database as AppDatabase
 from backlink_outreach.db import utcnow
@@ -85,3 +85,16 @@ async def test_a_reader_never_waits_for_a_writer(db: Database) -> None:
         assert seen == 0  # the writer has not committed
         assert await asyncio.wait_for(_count(app_db), 5) == 0
     assert await _count(app_db) == 1
+
+
+async def test_sqlite_connections_read_the_file_through_a_memory_map(db: Database) -> None:
+    """`db.SQLITE_READ_PRAGMAS` on every connection of a file database (a memory map of up to
+    256 MiB), reads and writes alike."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite setting")
+    app_db = AppDatabase(db.engine)
+    async with app_db.connection() as connection:
+        size = (await connection.exec_driver_sql("PRAGMA mmap_size")).scalar()
+    async with app_db.write() as session:
+        written = (await session.execute(text("PRAGMA mmap_size"))).scalar()
+    assert size == written == 268435456
