@@ -237,7 +237,6 @@ def finish(
 def with_cursor(request: Request, cursor: str) -> str:
     """The request's URL with `cursor` replaced, written as Starlette's `include_query_params`
     writes it (the other parameters in their order, `cursor` last), from the query the request
-    has parsed already: a tenth of a lead-list page's framework time went to parsing it again
-    (issue 15)."""
+    has parsed already instead of parsing it again (issue 15)."""
     kept = [(name, value) for name, value in request.query_params.multi_items() if name != "cursor"]
     return str(request.url.replace(query=urlencode([*kept, ("cursor", cursor)])))
