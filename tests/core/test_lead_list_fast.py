@@ -234,7 +234,7 @@ async def test_a_page_on_a_leased_driver_is_the_general_paths_page(
     statement listener on the engine the lease is refused and the listener sees the page."""
     campaign_id = await _seed(api)
     database = AppDatabase(db.engine)
-    pool = db.engine.sync_engine.pool
+    pool: Any = db.engine.sync_engine.pool  # a QueuePool (checkedout() is not on Pool)
     held = pool.checkedout()  # the fixture's own connection
     for filters in FILTERS:
         for sort in ("created_at", "-quality_score"):

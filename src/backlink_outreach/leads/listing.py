@@ -332,21 +332,10 @@ async def list_leads_leased(
         )
 
 
-async def _driver_page(
-    connection: AsyncConnection,
-    principal: Principal,
-    campaign_id: str,
-    page: pages.Page,
-    *,
-    status: LeadStatus | None = None,
-    q: str | None = None,
-    sort: LeadSort = DEFAULT_SORT,
-) -> list[LeadRow]:
-    """`list_leads` on the driver connection under `connection`."""
+async def _driver_page(connection: AsyncConnection, *args: Any, **filters: Any) -> list[LeadRow]:
+    """`_page_on_driver` on the driver connection under `connection` (`list_leads`)."""
     driver = Driver(await driver_of(connection), connection.dialect)
-    return await _page_on_driver(
-        driver, principal, campaign_id, page, status=status, q=q, sort=sort
-    )
+    return await _page_on_driver(driver, *args, **filters)
 
 
 async def _page_on_driver(
