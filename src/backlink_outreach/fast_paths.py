@@ -101,7 +101,7 @@ its module), and the tests that hold it to the general route. Documentation only
   Guarded by:
     `tests/core/test_utc_datetime.py::test_a_stored_text_reads_as_sqlalchemy_reads_it`
     `tests/core/test_utc_datetime.py::test_other_values_take_sqlalchemys_route`
-    `tests/core/test_utc_datetime.py::test_times_come_back_as_stored`
+    `tests/core/test_database.py::test_times_come_back_as_stored`
 
 - Pool liveness on checkout (`db._check_connections_on_checkout`) instead of `pool_pre_ping`:
   a free closed-flag check, and one simple-protocol `SELECT 1` only after 5 s idle, where

@@ -4,6 +4,7 @@ on error; readers never wait for a writer."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, text
@@ -14,8 +15,8 @@ from backlink_outreach.models import Campaign
 from tests.support.database import Database
 
 
-def _campaign(number: int) -> Campaign:
-    now = utcnow()
+def _campaign(number: int, now: datetime | None = None) -> Campaign:
+    now = now or utcnow()
     return Campaign(
         id=f"cmp_db{number}",
         workspace_id="w",
@@ -98,3 +99,21 @@ async def test_sqlite_connections_read_the_file_through_a_memory_map(db: Databas
     async with app_db.write() as session:
         written = (await session.execute(text("PRAGMA mmap_size"))).scalar()
     assert size == written == 268435456
+
+
+async def test_times_come_back_as_stored(db: Database) -> None:
+    """Round trips through the app's engine, on either backend: aware UTC, to the microsecond
+    (on SQLite through `db._sqlite_utc`)."""
+    moments = [
+        datetime(2026, 12, 8, 1, 2, 3, 123456, tzinfo=UTC),
+        datetime(2026, 12, 8, 1, 2, 3, tzinfo=UTC),
+        datetime(2026, 12, 8, 3, 2, 3, 5, tzinfo=timezone(timedelta(hours=2))),  # stored as UTC
+    ]
+    app_db = AppDatabase(db.engine)
+    async with app_db.write() as session:
+        session.add_all(_campaign(number, moment) for number, moment in enumerate(moments))
+    async with app_db.read() as session:
+        found = dict((await session.execute(select(Campaign.id, Campaign.created_at))).all())
+    for number, moment in enumerate(moments):
+        read = found[f"cmp_db{number}"]
+        assert read == moment and read.tzinfo is UTC

@@ -1,20 +1,17 @@
 """`db.UTCDateTime` read back on SQLite: the fast parse of SQLAlchemy's storage format gives
-what SQLAlchemy's own processor gives, for every value, and anything else takes that processor."""
+what SQLAlchemy's own processor gives, for every value, and anything else takes that processor
+(round trips through the engine: `test_database.test_times_come_back_as_stored`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeDecorator
 
-from backlink_outreach.database import Database as AppDatabase
 from backlink_outreach.db import UTCDateTime
-from backlink_outreach.models import Campaign
-from tests.support.database import Database
 
 DIALECT = sqlite.dialect()
 # The column's type as SQLAlchemy uses it on SQLite (its impl is SQLite's DATETIME).
@@ -59,32 +56,3 @@ def test_other_values_take_sqlalchemys_route(value: Any) -> None:
             FAST(value)
         return
     assert FAST(value) == expected
-
-
-async def test_times_come_back_as_stored(db: Database) -> None:
-    """Round trips through the app's engine, on either backend: aware UTC, to the microsecond."""
-    moments = [
-        datetime(2026, 12, 8, 1, 2, 3, 123456, tzinfo=UTC),
-        datetime(2026, 12, 8, 1, 2, 3, tzinfo=UTC),
-        datetime(2026, 12, 8, 3, 2, 3, 5, tzinfo=UTC).astimezone(),  # another offset, stored UTC
-    ]
-    app_db = AppDatabase(db.engine)
-    async with app_db.write() as session:
-        for number, moment in enumerate(moments):
-            session.add(
-                Campaign(
-                    id=f"cmp_time{number}",
-                    workspace_id="w",
-                    name=f"t{number}",
-                    keywords=[],
-                    follow_up_days=[],
-                    created_at=moment,
-                    updated_at=moment,
-                )
-            )
-    async with app_db.read() as session:
-        found = (await session.execute(select(Campaign.id, Campaign.created_at))).all()
-    by_id = dict(found)
-    for number, moment in enumerate(moments):
-        read = by_id[f"cmp_time{number}"]
-        assert read == moment and read.tzinfo is UTC
